@@ -1,0 +1,7 @@
+//! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> Result<ExitCode>`;
+//! an `Err` is a usage or I/O error and exits 2.
+
+pub mod catalog;
+
+/// A usage or I/O error: printed on stderr, exit code 2.
+pub type CliError = Box<dyn std::error::Error>;

@@ -1,0 +1,38 @@
+//! `aims`: the command line of the aims SDK.
+//!
+//! Exit codes are shared by every subcommand: 0 success, 1 the thing checked is not
+//! acceptable (findings, a denied call, a broken log), 2 usage or I/O error.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// ISO/IEC 42001 controls that run: registers, policies, audit logs, PII and evidence.
+#[derive(Debug, Parser)]
+#[command(name = "aims", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the ISO/IEC 42001 clauses and the 38 Annex A controls.
+    Catalog(cmd::catalog::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Catalog(args) => cmd::catalog::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("aims: error: {err}");
+            ExitCode::from(2)
+        }
+    }
+}

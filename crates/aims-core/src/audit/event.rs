@@ -1,0 +1,189 @@
+//! The events that make up the audit trail.
+//!
+//! Field names follow the OpenTelemetry GenAI semantic conventions where one exists
+//! (`gen_ai.agent.id`, `gen_ai.tool.name`, `gen_ai.tool.call.id`, `gen_ai.conversation.id`).
+//! Arguments and results appear only masked; the raw arguments are represented by a keyed
+//! hash (HMAC-SHA256 with the sink's secret) so the holder of a raw call can prove what was
+//! called without the log holding it.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::guard::{Phase, Reason, Verdict};
+
+/// One event in the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AuditEvent {
+    /// The guard decided a call (pre-call) or a result (post-call).
+    Decision(DecisionEvent),
+    /// A call that was allowed ran, and this is how it ended.
+    Outcome(OutcomeEvent),
+    /// A step of a human approval: requested, approved, rejected, expired, escalated, executed.
+    Approval(ApprovalEvent),
+    /// An incident was opened or updated.
+    Incident(IncidentEvent),
+    /// A policy was loaded or reloaded.
+    PolicyLoaded(PolicyLoadedEvent),
+}
+
+/// The guard's decision, as recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionEvent {
+    /// The decision's id.
+    pub decision_id: String,
+    /// Pre-call or post-call.
+    pub phase: Phase,
+    /// `gen_ai.agent.id`.
+    #[serde(rename = "gen_ai.agent.id")]
+    pub agent_id: String,
+    /// `gen_ai.tool.name`.
+    #[serde(rename = "gen_ai.tool.name")]
+    pub tool: String,
+    /// `gen_ai.tool.call.id`, when the caller gave one.
+    #[serde(
+        rename = "gen_ai.tool.call.id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub call_id: Option<String>,
+    /// `gen_ai.conversation.id`, when the caller gave one.
+    #[serde(
+        rename = "gen_ai.conversation.id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub conversation_id: Option<String>,
+    /// The inventoried AI system, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ai_system_id: Option<String>,
+    /// The verdict.
+    pub verdict: Verdict,
+    /// False in shadow mode: the verdict was recorded but not enforced.
+    pub enforced: bool,
+    /// Ids of the rules that matched.
+    pub rule_ids: Vec<String>,
+    /// Annex A control ids of the matched rules.
+    pub control_ids: Vec<String>,
+    /// Reasons, as in the decision.
+    pub reasons: Vec<Reason>,
+    /// sha256 of the canonical policy.
+    pub policy_version: String,
+    /// The arguments (pre) or result (post), masked.
+    pub args: Value,
+    /// HMAC-SHA256 (hex) of the canonical raw arguments or result, keyed with the sink's secret.
+    pub args_hmac: String,
+    /// Entity types and pointers that were masked in `args`, for clause 9.1 metrics.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub masked: Vec<String>,
+    /// The oversight checkpoint, when the verdict is `require_approval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub checkpoint: Option<String>,
+    /// Evaluation time in microseconds.
+    pub eval_us: u64,
+}
+
+/// How a call that ran ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OutcomeStatus {
+    /// The tool returned normally.
+    Ok,
+    /// The tool returned an error or raised.
+    Error,
+}
+
+/// The outcome of a call that ran.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeEvent {
+    /// The pre-call decision that let the call run.
+    pub decision_id: String,
+    /// `gen_ai.agent.id`.
+    #[serde(rename = "gen_ai.agent.id")]
+    pub agent_id: String,
+    /// `gen_ai.tool.name`.
+    #[serde(rename = "gen_ai.tool.name")]
+    pub tool: String,
+    /// `gen_ai.tool.call.id`, when the caller gave one.
+    #[serde(
+        rename = "gen_ai.tool.call.id",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub call_id: Option<String>,
+    /// Ok or error.
+    pub status: OutcomeStatus,
+    /// The error message, masked, when the status is error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Wall time the tool took, in microseconds.
+    pub duration_us: u64,
+}
+
+/// One step of a human approval.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalEvent {
+    /// The approval request.
+    pub request_id: String,
+    /// `requested`, `approved`, `rejected`, `expired`, `escalated` or `executed`.
+    pub step: String,
+    /// The oversight checkpoint.
+    pub checkpoint: String,
+    /// sha256 of the canonical call the approval is bound to.
+    pub call_hash: String,
+    /// `gen_ai.agent.id` of the call.
+    #[serde(rename = "gen_ai.agent.id")]
+    pub agent_id: String,
+    /// `gen_ai.tool.name` of the call.
+    #[serde(rename = "gen_ai.tool.name")]
+    pub tool: String,
+    /// The approver (or escalation target) for approved, rejected and escalated steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    /// The role the actor acted in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// A note, masked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// Distinct approvals so far.
+    pub approvals: u32,
+    /// Distinct approvals required.
+    pub required: u32,
+}
+
+/// An incident was opened or its timeline grew.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentEvent {
+    /// The incident.
+    pub incident_id: String,
+    /// `opened`, `updated`, `status_changed`.
+    pub step: String,
+    /// The trigger or status, in words.
+    pub summary: String,
+    /// Severity at this step.
+    pub severity: String,
+    /// Audit indices that caused this step.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub audit_indices: Vec<u64>,
+}
+
+/// A policy was loaded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PolicyLoadedEvent {
+    /// sha256 of the canonical policy.
+    pub policy_version: String,
+    /// Where it came from (a path or `inline`).
+    pub source: String,
+    /// Number of rules.
+    pub rules: usize,
+    /// The version it replaced, on reload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_version: Option<String>,
+}

@@ -1,0 +1,192 @@
+//! Canonical JSON (RFC 8785, JSON Canonicalization Scheme) and the hashes built on it.
+//!
+//! Everything that is hashed or signed (policy versions, approval bindings, audit payloads)
+//! goes through [`to_vec`], so the same value always yields the same bytes in every language.
+
+use hmac::{Hmac, KeyInit, Mac};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+/// The RFC 8785 canonical serialization of a JSON value: object members sorted by their
+/// UTF-16 code units, no whitespace, numbers in ECMAScript form, minimal string escapes.
+pub fn to_vec(value: &Value) -> Vec<u8> {
+    let mut out = Vec::with_capacity(128);
+    write_value(value, &mut out);
+    out
+}
+
+/// sha256 (lower-case hex) of the canonical form.
+pub fn sha256_hex(value: &Value) -> String {
+    hex::encode(Sha256::digest(to_vec(value)))
+}
+
+/// HMAC-SHA256 (lower-case hex) of the canonical form, keyed with `secret`.
+pub fn keyed_hash(secret: &[u8], value: &Value) -> String {
+    // HMAC accepts keys of any length, so this cannot fail.
+    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
+        Ok(mac) => mac,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    mac.update(&to_vec(value));
+    hex::encode(mac.finalize().into_bytes())
+}
+
+fn write_value(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => write_number(number, out),
+        Value::String(string) => write_string(string, out),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(item, out);
+            }
+            out.push(b']');
+        }
+        Value::Object(members) => {
+            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            out.push(b'{');
+            for (i, (key, item)) in sorted.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_string(key, out);
+                out.push(b':');
+                write_value(item, out);
+            }
+            out.push(b'}');
+        }
+    }
+}
+
+fn write_string(string: &str, out: &mut Vec<u8>) {
+    out.push(b'"');
+    for ch in string.chars() {
+        match ch {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{08}' => out.extend_from_slice(b"\\b"),
+            '\u{0c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            c if (c as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", c as u32).as_bytes())
+            }
+            c => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}
+
+fn write_number(number: &serde_json::Number, out: &mut Vec<u8>) {
+    if let Some(i) = number.as_i64() {
+        out.extend_from_slice(i.to_string().as_bytes());
+    } else if let Some(u) = number.as_u64() {
+        out.extend_from_slice(u.to_string().as_bytes());
+    } else if let Some(f) = number.as_f64() {
+        out.extend_from_slice(ecmascript_number(f).as_bytes());
+    }
+}
+
+/// ECMAScript `Number.prototype.toString` for finite doubles (JSON has no others).
+fn ecmascript_number(f: f64) -> String {
+    if f == 0.0 {
+        return "0".into();
+    }
+    // `{:e}` gives the shortest round-trip digits: "d.ddde-7".
+    let sci = format!("{:e}", f.abs());
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let k = digits.len() as i32;
+    let n = exponent + 1;
+    let sign = if f < 0.0 { "-" } else { "" };
+    let body = if k <= n && n <= 21 {
+        format!("{digits}{}", "0".repeat((n - k) as usize))
+    } else if 0 < n && n <= 21 {
+        format!("{}.{}", &digits[..n as usize], &digits[n as usize..])
+    } else if -6 < n && n <= 0 {
+        format!("0.{}{digits}", "0".repeat((-n) as usize))
+    } else {
+        let exp_sign = if n - 1 < 0 { "-" } else { "+" };
+        let tail = if k == 1 {
+            String::new()
+        } else {
+            format!(".{}", &digits[1..])
+        };
+        format!("{}{tail}e{exp_sign}{}", &digits[..1], (n - 1).abs())
+    };
+    format!("{sign}{body}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn canon(value: Value) -> String {
+        String::from_utf8(to_vec(&value)).unwrap()
+    }
+
+    #[test]
+    fn sorts_members_by_utf16_and_drops_whitespace() {
+        // RFC 8785 section 3.2.3: sorting is by UTF-16 code units, so U+1F600 (a surrogate
+        // pair starting 0xD83D) sorts before U+FB33.
+        let value = json!({"\u{20ac}": 1, "\r": 2, "\u{fb33}": 3, "1": 4, "\u{1f600}": 5, "\u{0080}": 6, "\u{00f6}": 7});
+        assert_eq!(canon(value), "{\"\\r\":2,\"1\":4,\"\u{0080}\":6,\"\u{00f6}\":7,\"\u{20ac}\":1,\"\u{1f600}\":5,\"\u{fb33}\":3}");
+        assert_eq!(
+            canon(json!({"b": [1, {"z": null, "a": true}], "a": "x"})),
+            r#"{"a":"x","b":[1,{"a":true,"z":null}]}"#
+        );
+    }
+
+    #[test]
+    fn formats_numbers_as_ecmascript() {
+        // RFC 8785 appendix B samples.
+        let cases = [
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (333333333.3333333, "333333333.3333333"),
+            (1e-7, "1e-7"),
+            (0.000001, "0.000001"),
+            (-1.5, "-1.5"),
+            (5e-324, "5e-324"),
+            (1.7976931348623157e308, "1.7976931348623157e+308"),
+            (4.5, "4.5"),
+            (0.1, "0.1"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(ecmascript_number(value), expected, "{value}");
+        }
+        assert_eq!(canon(json!(-0.0)), "0");
+        assert_eq!(canon(json!(42)), "42");
+        assert_eq!(canon(json!(u64::MAX)), "18446744073709551615");
+    }
+
+    #[test]
+    fn escapes_strings_minimally() {
+        assert_eq!(
+            canon(json!("a\"b\\c\n\u{1}é")),
+            "\"a\\\"b\\\\c\\n\\u0001é\""
+        );
+    }
+
+    #[test]
+    fn keyed_hash_depends_on_key_and_value_not_member_order() {
+        let a = keyed_hash(b"k1", &json!({"x": 1, "y": 2}));
+        assert_eq!(a, keyed_hash(b"k1", &json!({"y": 2, "x": 1})));
+        assert_ne!(a, keyed_hash(b"k2", &json!({"x": 1, "y": 2})));
+        assert_ne!(a, keyed_hash(b"k1", &json!({"x": 1, "y": 3})));
+        assert_eq!(a.len(), 64);
+    }
+}

@@ -1,0 +1,20 @@
+//! aims-core: ISO/IEC 42001 AI management system requirements as controls that run.
+//!
+//! - [`model`]: the typed AIMS register (inventory, SoA, risks, incidents, reviews, evidence).
+//! - [`catalog`]: clauses 4-10 and the 38 Annex A controls, shipped as data.
+//! - [`policy`]: declarative guard policies, compiled once at load.
+//! - [`guard`]: the fail-closed, in-process decision point for agent tool calls.
+//! - [`audit`]: the append-only, tamper-evident, signed audit log.
+//! - [`pii`]: validated PII and secret detection and masking.
+//! - [`oversight`]: human approvals, incidents and anomaly monitoring.
+//! - [`report`]: the Statement of Applicability, clause 9 metrics and the evidence pack.
+
+pub mod audit;
+pub mod canonical;
+pub mod catalog;
+pub mod guard;
+pub mod model;
+pub mod oversight;
+pub mod pii;
+pub mod policy;
+pub mod report;

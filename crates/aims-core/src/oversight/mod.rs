@@ -1,0 +1,1 @@
+//! Human oversight at runtime: approval requests, incidents and anomaly monitoring.

@@ -1,0 +1,1 @@
+//! Validated PII and secret detection and masking.

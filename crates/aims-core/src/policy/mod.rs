@@ -1,0 +1,1 @@
+//! Declarative guard policies: parsing with line and column, validation and compilation.
