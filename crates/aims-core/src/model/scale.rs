@@ -1,0 +1,38 @@
+//! Qualitative scales shared by several register entries (incidents, impact assessments).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How bad something is (or would be).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Little or no harm; handled in normal operation.
+    Low,
+    /// Noticeable harm to some individuals or the organization.
+    Medium,
+    /// Significant harm; needs management attention.
+    High,
+    /// Severe or irreversible harm; needs immediate action.
+    Critical,
+}
+
+/// How likely something is to happen.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Likelihood {
+    /// Only in exceptional circumstances.
+    Rare,
+    /// Could happen but not expected.
+    Unlikely,
+    /// Might happen at some time.
+    Possible,
+    /// Will probably happen.
+    Likely,
+    /// Expected to happen.
+    AlmostCertain,
+}
