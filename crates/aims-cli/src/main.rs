@@ -21,12 +21,15 @@ struct Cli {
 enum Command {
     /// Print the ISO/IEC 42001 clauses and the 38 Annex A controls.
     Catalog(cmd::catalog::Args),
+    /// Find or mask PII and secrets (emails, cards, IBANs, national ids, keys, tokens).
+    Pii(cmd::pii::Args),
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Catalog(args) => cmd::catalog::run(args),
+        Command::Pii(args) => cmd::pii::run(args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! an `Err` is a usage or I/O error and exits 2.
 
 pub mod catalog;
+pub mod pii;
 
 /// A usage or I/O error: printed on stderr, exit code 2.
 pub type CliError = Box<dyn std::error::Error>;

@@ -1,0 +1,160 @@
+//! The contract between detector families and the scanner: a detector is a candidate regex
+//! (cheap, run through the scanner's shared `RegexSet` prefilter) plus a validator that decides,
+//! on each candidate only, whether it is really the entity (checksums, registries, parsers).
+
+use super::Entity;
+
+/// How strongly a finding holds its span when it overlaps another finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Tier {
+    /// Checksummed identifiers and secrets: nearly never a coincidence.
+    Strong,
+    /// Structured personal data (phone, e-mail, SSN, addresses of machines).
+    Structured,
+    /// URLs: they yield to anything they overlap, e-mail addresses above all.
+    Url,
+    /// A checksum that random digits pass often (1 in 11) and no context keyword nearby.
+    Weak,
+}
+
+/// A candidate accepted by a validator, possibly narrowed to a sub-span of the regex match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Hit {
+    pub start: usize,
+    pub end: usize,
+    /// A check beyond the pattern passed (checksum, parser, decodable structure).
+    pub validated: bool,
+    /// Overrides the entity's tier (e.g. demoted without a context keyword).
+    pub tier: Option<Tier>,
+}
+
+impl Hit {
+    /// A hit that passed only structural rules.
+    pub fn structural(start: usize, end: usize) -> Self {
+        Self {
+            start,
+            end,
+            validated: false,
+            tier: None,
+        }
+    }
+
+    /// A hit confirmed by a checksum, a parser or a decodable structure.
+    pub fn validated(start: usize, end: usize) -> Self {
+        Self {
+            validated: true,
+            ..Self::structural(start, end)
+        }
+    }
+
+    /// The same hit, yielding to whatever it overlaps.
+    pub fn weak(self) -> Self {
+        Self {
+            tier: Some(Tier::Weak),
+            ..self
+        }
+    }
+}
+
+/// Decides whether the regex match `text[start..end]` is the entity.
+pub(crate) type Validator = fn(text: &str, start: usize, end: usize) -> Option<Hit>;
+
+/// One candidate pattern of a detector family.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pattern {
+    pub entity: Entity,
+    /// A regex in the `regex` crate's syntax. ASCII classes (`[0-9]`, `(?-u:\b)`) keep the
+    /// prefilter on the fast DFA path.
+    pub regex: &'static str,
+    pub validate: Validator,
+}
+
+/// The tier an entity's findings have unless the validator says otherwise.
+pub(crate) fn default_tier(entity: Entity) -> Tier {
+    match entity {
+        Entity::Url => Tier::Url,
+        Entity::UsSsn
+        | Entity::UsItin
+        | Entity::UkNino
+        | Entity::IpAddress
+        | Entity::MacAddress
+        | Entity::EmailAddress
+        | Entity::PhoneNumber
+        | Entity::GenericSecret
+        | Entity::DenyList => Tier::Structured,
+        _ => Tier::Strong,
+    }
+}
+
+/// The character just before byte offset `at`, if any.
+pub(crate) fn char_before(text: &str, at: usize) -> Option<char> {
+    text.get(..at).and_then(|head| head.chars().next_back())
+}
+
+/// The character starting at byte offset `at`, if any.
+pub(crate) fn char_at(text: &str, at: usize) -> Option<char> {
+    text.get(at..).and_then(|tail| tail.chars().next())
+}
+
+/// Whether `text[start..end]` stands alone: no letter or digit glued to either side.
+pub(crate) fn isolated(text: &str, start: usize, end: usize) -> bool {
+    !char_before(text, start).is_some_and(char::is_alphanumeric)
+        && !char_at(text, end).is_some_and(char::is_alphanumeric)
+}
+
+/// Whether a number `text[start..end]` stands alone: `isolated`, and not one part of a longer
+/// dotted or dashed number (`1.4111...`, `4111...-7`).
+pub(crate) fn isolated_number(text: &str, start: usize, end: usize) -> bool {
+    if !isolated(text, start, end) {
+        return false;
+    }
+    let glued_before = char_before(text, start).is_some_and(|c| matches!(c, '.' | '-' | '/'))
+        && char_before(text, start - 1).is_some_and(|c| c.is_ascii_digit());
+    let glued_after = char_at(text, end).is_some_and(|c| matches!(c, '.' | '-' | '/'))
+        && char_at(text, end + 1).is_some_and(|c| c.is_ascii_digit());
+    !glued_before && !glued_after
+}
+
+/// Whether one of `keywords` (lower-case ASCII) occurs in the `window` bytes before `start`.
+pub(crate) fn keyword_before(text: &str, start: usize, window: usize, keywords: &[&str]) -> bool {
+    let mut from = start.saturating_sub(window);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    let before = text[from..start].to_ascii_lowercase();
+    keywords.iter().any(|keyword| before.contains(keyword))
+}
+
+/// The ASCII digits of `s`, as numbers 0-9.
+pub(crate) fn digits(s: &str) -> Vec<u8> {
+    s.bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| b - b'0')
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn isolation_looks_at_both_neighbours() {
+        let text = "a 1234 b x1234 1234y 1.1234 é1234";
+        assert!(isolated(text, 2, 6));
+        assert!(!isolated(text, 10, 14));
+        assert!(!isolated(text, 15, 19));
+        assert!(isolated(text, 23, 27));
+        assert!(!isolated_number(text, 23, 27));
+        let accented = text.len() - 4;
+        assert!(!isolated(text, accented, text.len()));
+    }
+
+    #[test]
+    fn keyword_window_is_bounded_and_unicode_safe() {
+        let text = "ééé SSN: 123";
+        let at = text.find("123").unwrap();
+        assert!(keyword_before(text, at, 6, &["ssn"]));
+        assert!(!keyword_before(text, at, 3, &["ssn"]));
+        assert!(!keyword_before(text, at, 12, &["nhs"]));
+    }
+}
