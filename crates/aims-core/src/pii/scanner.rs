@@ -11,7 +11,7 @@ use regex::{Regex, RegexSet};
 use serde::{Deserialize, Serialize};
 
 use super::pattern::{default_tier, isolated, Hit, Pattern, Tier};
-use super::{cards, iban, national_ids, secrets, web, Entity, PiiError};
+use super::{cards, crypto, iban, national_ids, network, phone, secrets, web, Entity, PiiError};
 
 /// What a scanner looks for.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +60,9 @@ fn all_patterns() -> impl Iterator<Item = &'static Pattern> {
         cards::PATTERNS,
         iban::PATTERNS,
         national_ids::PATTERNS,
+        network::PATTERNS,
+        phone::PATTERNS,
+        crypto::PATTERNS,
         web::PATTERNS,
         secrets::PATTERNS,
     ]
@@ -291,8 +294,29 @@ mod tests {
     }
 
     #[test]
+    fn finds_phones_addresses_and_wallets() {
+        let text =
+            "Call +44 20 7946 0958 or (415) 555-0132 from 10.0.0.7 / fe80::1ff:fe23:4567:890a \
+                    (MAC 00:1A:2B:3C:4D:5E), send to 1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa.";
+        assert_eq!(
+            entities(text),
+            vec![
+                (Entity::PhoneNumber, "+44 20 7946 0958"),
+                (Entity::PhoneNumber, "(415) 555-0132"),
+                (Entity::IpAddress, "10.0.0.7"),
+                (Entity::IpAddress, "fe80::1ff:fe23:4567:890a"),
+                (Entity::MacAddress, "00:1A:2B:3C:4D:5E"),
+                (Entity::Crypto, "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"),
+            ]
+        );
+    }
+
+    #[test]
     fn plain_text_and_checksum_failures_yield_nothing() {
         assert!(entities("The quick brown fox jumps over the lazy dog. Version 1.2.3.").is_empty());
+        assert!(
+            entities("Built 2024-05-17 at 09:30:00, 48213 rows, std::vec::Vec, 3.14159").is_empty()
+        );
         assert!(
             entities("card 4111 1111 1111 1112 and IBAN DE89 3704 0044 0532 0130 01").is_empty()
         );
