@@ -26,6 +26,12 @@ pub enum AuditEvent {
     Incident(IncidentEvent),
     /// A policy was loaded or reloaded.
     PolicyLoaded(PolicyLoadedEvent),
+    /// The durable log was reopened after a crash and its torn tail was truncated.
+    Recovered(RecoveredEvent),
+    /// The durable log's checkpoint signing key changed.
+    KeyRotated(KeyRotatedEvent),
+    /// The durable log signed a checkpoint of its first `tree_size` records.
+    Checkpoint(CheckpointEvent),
 }
 
 /// The guard's decision, as recorded.
@@ -186,4 +192,38 @@ pub struct PolicyLoadedEvent {
     /// The version it replaced, on reload.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub previous_version: Option<String>,
+}
+
+/// The log was reopened after a crash: the bytes after the last whole record were dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveredEvent {
+    /// Bytes truncated from the end of the records file.
+    pub dropped_bytes: u64,
+    /// The file offset the records file was truncated to.
+    pub truncated_at: u64,
+    /// Whole records kept (the index of this record).
+    pub records_kept: u64,
+}
+
+/// The key that signs checkpoints changed. Written before the first checkpoint signed with
+/// the new key, so that checkpoint vouches for the rotation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct KeyRotatedEvent {
+    /// The previous verifier key (C2SP note `name+keyid+base64` form).
+    pub previous_key: String,
+    /// The new verifier key.
+    pub key: String,
+}
+
+/// A checkpoint was signed. Written right after the signed checkpoint file, so a checkpoint
+/// file older than the newest such record is a replay.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckpointEvent {
+    /// The size of the signed tree (equal to this record's index).
+    pub tree_size: u64,
+    /// Its root hash, lower-case hex.
+    pub root_hash: String,
 }

@@ -1,11 +1,33 @@
 //! The audit trail: the events the guard and oversight emit, the [`AuditSink`] they go to,
 //! and the durable, tamper-evident log that implements it.
+//!
+//! The log format is specified in `docs/audit-format.md`:
+//! - [`frame`]: `[length][crc32c][payload]` framing; [`record`]: the canonical JSON payload.
+//! - [`merkle`]: the RFC 9162 tree and proofs; [`checkpoint`]: C2SP signed checkpoints;
+//!   [`keys`]: Ed25519 note keys.
+//! - [`AuditLog`]: the writer (durability, group commit, recovery, locking);
+//!   [`verify()`]: offline verification; [`proof`]: portable proof documents.
 
+pub mod checkpoint;
+mod error;
 mod event;
+mod files;
+pub mod frame;
+pub mod keys;
+mod log;
+pub mod merkle;
+pub mod proof;
+pub mod record;
+pub mod scan;
 mod sink;
+mod verify;
 
+pub use error::{AuditError, Integrity};
 pub use event::{
-    ApprovalEvent, AuditEvent, DecisionEvent, IncidentEvent, OutcomeEvent, OutcomeStatus,
-    PolicyLoadedEvent,
+    ApprovalEvent, AuditEvent, CheckpointEvent, DecisionEvent, IncidentEvent, KeyRotatedEvent,
+    OutcomeEvent, OutcomeStatus, PolicyLoadedEvent, RecoveredEvent,
 };
+pub use files::GENERATED_KEY;
+pub use log::{AuditLog, Durability, LogOptions, OpenReport};
 pub use sink::{AuditSink, MemorySink, SinkError};
+pub use verify::{for_each_record, verify, LogSnapshot, VerifyOptions, VerifyReport};

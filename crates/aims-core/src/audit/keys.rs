@@ -1,0 +1,335 @@
+//! Ed25519 keys for signing checkpoints, in the C2SP signed-note text forms:
+//! verifier key `NAME+KEYID+BASE64(0x01 || public key)` and signer key
+//! `PRIVATE+KEY+NAME+KEYID+BASE64(0x01 || seed)`, where KEYID is the first four bytes (hex)
+//! of SHA-256(NAME || "\n" || 0x01 || public key). Both are one line of text in a file.
+
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use sha2::{Digest, Sha256};
+
+use super::files;
+
+/// The algorithm byte C2SP assigns to Ed25519.
+const ALG_ED25519: u8 = 0x01;
+const PRIVATE_PREFIX: &str = "PRIVATE+KEY+";
+
+/// Why a key could not be made, read or used.
+#[derive(Debug, thiserror::Error)]
+pub enum KeyError {
+    /// A key name must be non-empty and hold no `+` and no whitespace.
+    #[error("invalid key name {0:?}: it must be non-empty, without '+' or whitespace")]
+    Name(String),
+    /// The key text is not in the expected form.
+    #[error("{path}: not a {expected} key: {reason}")]
+    Format {
+        /// The file (or `<text>`).
+        path: String,
+        /// `signer` or `verifier`.
+        expected: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The system random source failed.
+    #[error("no randomness available for a new key: {0}")]
+    Random(String),
+    /// Reading or writing a key file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+fn check_name(name: &str) -> Result<(), KeyError> {
+    if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
+        return Err(KeyError::Name(name.to_string()));
+    }
+    Ok(())
+}
+
+fn key_id(name: &str, public: &VerifyingKey) -> u32 {
+    let mut hasher = Sha256::new();
+    hasher.update(name.as_bytes());
+    hasher.update(b"\n");
+    hasher.update([ALG_ED25519]);
+    hasher.update(public.as_bytes());
+    let digest = hasher.finalize();
+    u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
+}
+
+/// Fills `buf` from the operating system's random source.
+pub(crate) fn random_bytes(buf: &mut [u8]) -> Result<(), KeyError> {
+    getrandom::fill(buf).map_err(|err| KeyError::Random(err.to_string()))
+}
+
+/// A named Ed25519 signing key.
+pub struct NoteSigner {
+    name: String,
+    key: SigningKey,
+    key_id: u32,
+}
+
+impl fmt::Debug for NoteSigner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Never print the private key.
+        f.debug_struct("NoteSigner")
+            .field("name", &self.name)
+            .field("key_id", &format_args!("{:08x}", self.key_id))
+            .finish_non_exhaustive()
+    }
+}
+
+impl NoteSigner {
+    /// A signer from a 32-byte Ed25519 seed.
+    pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, KeyError> {
+        check_name(name)?;
+        let key = SigningKey::from_bytes(&seed);
+        let key_id = key_id(name, &key.verifying_key());
+        Ok(Self {
+            name: name.to_string(),
+            key,
+            key_id,
+        })
+    }
+
+    /// A new random signer.
+    pub fn generate(name: &str) -> Result<Self, KeyError> {
+        let mut seed = [0u8; 32];
+        random_bytes(&mut seed)?;
+        Self::from_seed(name, seed)
+    }
+
+    /// Parses the `PRIVATE+KEY+...` text form.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, KeyError> {
+        let bad = |reason| KeyError::Format {
+            path: origin.to_string(),
+            expected: "signer",
+            reason,
+        };
+        let rest = text
+            .trim()
+            .strip_prefix(PRIVATE_PREFIX)
+            .ok_or(bad("it does not start with PRIVATE+KEY+"))?;
+        let (name, id, material) = split_key(rest).ok_or(bad("expected NAME+KEYID+BASE64"))?;
+        let seed = decode_material(material).ok_or(bad("bad key material"))?;
+        let signer = Self::from_seed(name, seed)?;
+        if format!("{:08x}", signer.key_id) != id {
+            return Err(bad("the key id does not match the key"));
+        }
+        Ok(signer)
+    }
+
+    /// Reads a signer key file.
+    pub fn read(path: &Path) -> Result<Self, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Writes the private key to `path` (mode 0600, refusing to overwrite) and the verifier
+    /// key to `path` + `.pub`.
+    pub fn write(&self, path: &Path) -> Result<PathBuf, KeyError> {
+        let io = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| KeyError::Io { path, source }
+        };
+        let mut file = files::create_new_private(path).map_err(io(path))?;
+        file.write_all(format!("{}\n", self.to_text()).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(io(path))?;
+        let mut pub_path = path.as_os_str().to_owned();
+        pub_path.push(".pub");
+        let pub_path = PathBuf::from(pub_path);
+        let mut file = files::create_new_private(&pub_path).map_err(io(&pub_path))?;
+        file.write_all(format!("{}\n", self.verifier()).as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(io(&pub_path))?;
+        Ok(pub_path)
+    }
+
+    /// The private text form. Only for writing the key file.
+    fn to_text(&self) -> String {
+        let mut material = vec![ALG_ED25519];
+        material.extend_from_slice(self.key.as_bytes());
+        format!(
+            "{PRIVATE_PREFIX}{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            BASE64.encode(material)
+        )
+    }
+
+    /// The key's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The matching verifier.
+    pub fn verifier(&self) -> NoteVerifier {
+        NoteVerifier {
+            name: self.name.clone(),
+            key_id: self.key_id,
+            key: self.key.verifying_key(),
+        }
+    }
+
+    /// The note signature line for `text`: `— NAME BASE64(KEYID || SIGNATURE)`.
+    pub fn signature_line(&self, text: &str) -> String {
+        let signature = self.key.sign(text.as_bytes());
+        let mut blob = self.key_id.to_be_bytes().to_vec();
+        blob.extend_from_slice(&signature.to_bytes());
+        format!("\u{2014} {} {}\n", self.name, BASE64.encode(blob))
+    }
+}
+
+/// A named Ed25519 verifier key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NoteVerifier {
+    name: String,
+    key_id: u32,
+    key: VerifyingKey,
+}
+
+impl NoteVerifier {
+    /// Parses the `NAME+KEYID+BASE64` text form.
+    pub fn parse(text: &str, origin: &str) -> Result<Self, KeyError> {
+        let bad = |reason| KeyError::Format {
+            path: origin.to_string(),
+            expected: "verifier",
+            reason,
+        };
+        let text = text.trim();
+        if text.starts_with(PRIVATE_PREFIX) {
+            return Err(bad("this is a private key; give the .pub file"));
+        }
+        let (name, id, material) = split_key(text).ok_or(bad("expected NAME+KEYID+BASE64"))?;
+        check_name(name)?;
+        let public = decode_material(material).ok_or(bad("bad key material"))?;
+        let key = VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 point"))?;
+        let key_id = key_id(name, &key);
+        if format!("{key_id:08x}") != id {
+            return Err(bad("the key id does not match the key"));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            key_id,
+            key,
+        })
+    }
+
+    /// Reads a verifier key file.
+    pub fn read(path: &Path) -> Result<Self, KeyError> {
+        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// The key's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The 4-byte key id.
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// Checks a signature blob (`KEYID || SIGNATURE`) by this key over `text`.
+    pub(crate) fn verify_blob(&self, text: &str, blob: &[u8]) -> bool {
+        let Some((id, signature)) = blob.split_first_chunk::<4>() else {
+            return false;
+        };
+        let Ok(signature) = <[u8; 64]>::try_from(signature) else {
+            return false;
+        };
+        u32::from_be_bytes(*id) == self.key_id
+            && self
+                .key
+                .verify_strict(text.as_bytes(), &Signature::from_bytes(&signature))
+                .is_ok()
+    }
+}
+
+impl fmt::Display for NoteVerifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut material = vec![ALG_ED25519];
+        material.extend_from_slice(self.key.as_bytes());
+        write!(
+            f,
+            "{}+{:08x}+{}",
+            self.name,
+            self.key_id,
+            BASE64.encode(material)
+        )
+    }
+}
+
+fn split_key(text: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = text.splitn(3, '+');
+    let name = parts.next()?;
+    let id = parts.next()?;
+    let material = parts.next()?;
+    (id.len() == 8
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()))
+    .then_some((name, id, material))
+}
+
+fn decode_material(material: &str) -> Option<[u8; 32]> {
+    let bytes = BASE64.decode(material).ok()?;
+    let (alg, key) = bytes.split_first()?;
+    if *alg != ALG_ED25519 {
+        return None;
+    }
+    key.try_into().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_forms_round_trip_and_check_the_key_id() {
+        let signer = NoteSigner::from_seed("aims-test", [9; 32]).unwrap();
+        let verifier = signer.verifier();
+        let text = verifier.to_string();
+        assert!(text.starts_with("aims-test+"));
+        assert_eq!(NoteVerifier::parse(&text, "t").unwrap(), verifier);
+        let again = NoteSigner::parse(&signer.to_text(), "t").unwrap();
+        assert_eq!(again.verifier(), verifier);
+        // A wrong key id is refused.
+        let id = format!("{:08x}", verifier.key_id());
+        let other = if id.starts_with('0') { "1" } else { "0" };
+        let tampered = text.replacen(&id[..1], other, 1);
+        assert!(NoteVerifier::parse(&tampered, "t").is_err());
+        assert!(NoteVerifier::parse(&signer.to_text(), "t").is_err());
+        assert!(NoteSigner::from_seed("has space", [1; 32]).is_err());
+        assert!(NoteSigner::from_seed("a+b", [1; 32]).is_err());
+        assert!(!format!("{signer:?}").contains(&BASE64.encode([9u8; 32])));
+    }
+
+    #[test]
+    fn signature_lines_verify_only_with_the_same_key_and_text() {
+        let signer = NoteSigner::from_seed("k", [1; 32]).unwrap();
+        let line = signer.signature_line("hello\n");
+        let blob = BASE64
+            .decode(line.trim_end().rsplit(' ').next().unwrap())
+            .unwrap();
+        assert!(signer.verifier().verify_blob("hello\n", &blob));
+        assert!(!signer.verifier().verify_blob("hellO\n", &blob));
+        let other = NoteSigner::from_seed("k", [2; 32]).unwrap();
+        assert!(!other.verifier().verify_blob("hello\n", &blob));
+    }
+}

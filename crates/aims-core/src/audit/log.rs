@@ -1,0 +1,811 @@
+//! The durable audit log: one directory, one writer, appends from many threads in one
+//! order, three durability modes, signed checkpoints, and recovery on open.
+//!
+//! Appends build the record under one mutex (so index, `prev` and timestamp are ordered) and
+//! then make it as durable as the mode promises: `strict` writes and fsyncs before
+//! returning; `batched` acknowledges only once a group commit that holds the record has
+//! fsynced (leader/follower: the first waiter writes and syncs everything pending while the
+//! others wait on a condition variable); `none` buffers in memory and never syncs until
+//! `flush`, a checkpoint or close. Any write or fsync error is fatal: the log refuses every
+//! later append, so the guard denies.
+
+use std::fmt;
+use std::fs::File;
+use std::io::Write;
+use std::os::unix::fs::FileExt;
+use std::path::Path;
+use std::sync::{Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use super::checkpoint::{Checkpoint, SignedCheckpoint};
+use super::error::{AuditError, Integrity};
+use super::files::{self, Layout};
+use super::frame::{self, HEADER_LEN, MAX_PAYLOAD};
+use super::keys::{random_bytes, NoteSigner, NoteVerifier};
+use super::merkle::{empty_root, leaf_hash, Accumulator, Hash, MerkleTree};
+use super::proof::{ConsistencyProof, InclusionProof};
+use super::record;
+use super::scan::{scan, ScanError};
+use super::{AuditEvent, AuditSink, CheckpointEvent, KeyRotatedEvent, RecoveredEvent, SinkError};
+use crate::canonical;
+
+/// How durable an append is when it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Written and fsynced before `append` returns (one fsync per record).
+    Strict,
+    /// Group commit: `append` returns once a group holding the record is fsynced. The
+    /// committing thread waits up to `max_delay` for `max_entries` records to gather before
+    /// it writes (zero delay: the fsync in progress is the gathering window).
+    Batched {
+        /// Records that make a group worth writing at once.
+        max_entries: usize,
+        /// The longest a committer waits for a group to fill.
+        max_delay: Duration,
+    },
+    /// Buffered in memory; written when the buffer fills and fsynced only by `flush`, a
+    /// checkpoint or close. A crash loses the unsynced tail.
+    None,
+}
+
+impl Durability {
+    /// `batched` with its defaults: groups of up to 512, no added delay.
+    pub fn batched() -> Self {
+        Self::Batched {
+            max_entries: 512,
+            max_delay: Duration::ZERO,
+        }
+    }
+}
+
+/// How `none` mode buffers before writing.
+const NONE_BUFFER_BYTES: usize = 256 * 1024;
+
+/// How a log is opened.
+#[derive(Debug)]
+pub struct LogOptions {
+    /// The durability mode.
+    pub durability: Durability,
+    /// The key that signs checkpoints.
+    pub signer: NoteSigner,
+    /// The origin line of a new log (ignored for an existing one); a random
+    /// `aims.local/audit/<hex>` when `None`.
+    pub origin: Option<String>,
+    /// Sign a checkpoint after this many records...
+    pub checkpoint_every: u64,
+    /// ...or when an append comes this long after the last checkpoint.
+    pub checkpoint_interval: Duration,
+}
+
+impl LogOptions {
+    /// Batched durability, a checkpoint every 100,000 records or 10 seconds.
+    pub fn new(signer: NoteSigner) -> Self {
+        Self {
+            durability: Durability::batched(),
+            signer,
+            origin: None,
+            checkpoint_every: 100_000,
+            checkpoint_interval: Duration::from_secs(10),
+        }
+    }
+
+    /// The same options with another durability mode.
+    pub fn durability(mut self, durability: Durability) -> Self {
+        self.durability = durability;
+        self
+    }
+}
+
+/// What `open` did to bring the log back to a consistent state.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Records found.
+    pub records: u64,
+    /// Bytes of torn tail truncated (a `recovered` record says so in the log).
+    pub dropped_bytes: u64,
+    /// The previous signing key, when this open rotated it.
+    pub rotated_from: Option<String>,
+}
+
+struct State {
+    tree: MerkleTree,
+    /// Offset of each record's frame in the records file.
+    offsets: Vec<u64>,
+    /// Bytes of records, written or pending.
+    end: u64,
+    prev: Hash,
+    /// Frames appended but not yet written to the file.
+    pending: Vec<u8>,
+    pending_entries: usize,
+    /// Records known to be on stable storage.
+    durable: u64,
+    /// A group commit is writing outside the mutex.
+    committing: bool,
+    failed: Option<String>,
+    latest: SignedCheckpoint,
+    signed_at: Instant,
+}
+
+/// The append-only, tamper-evident, crash-safe audit log. Implements [`AuditSink`].
+pub struct AuditLog {
+    layout: Layout,
+    durability: Durability,
+    checkpoint_every: u64,
+    checkpoint_interval: Duration,
+    signer: NoteSigner,
+    origin: String,
+    secret: [u8; 32],
+    records: File,
+    state: Mutex<State>,
+    durable_changed: Condvar,
+    report: OpenReport,
+    /// Held for the log's lifetime: the exclusive writer lock.
+    _lock: File,
+}
+
+impl fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("dir", &self.layout.dir())
+            .field("origin", &self.origin)
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
+
+type Guard<'a> = MutexGuard<'a, State>;
+
+impl AuditLog {
+    /// Opens the log in `dir`, creating it when absent. Takes the exclusive writer lock,
+    /// truncates a torn tail (recording a `recovered` record), refuses a log that is damaged
+    /// before its tail or shorter than or inconsistent with its signed checkpoint, and
+    /// records a `key_rotated` record when `options.signer` is not the log's previous key.
+    pub fn open(dir: impl AsRef<Path>, options: LogOptions) -> Result<Self, AuditError> {
+        let layout = Layout::new(dir.as_ref());
+        let dir_path = layout.dir().to_path_buf();
+        layout
+            .create_dir()
+            .map_err(AuditError::io(dir_path.clone()))?;
+        let lock = take_lock(&layout)?;
+        let stored = match read_checkpoint(&layout)? {
+            Some(stored) => stored,
+            None => initialize(&layout, &options)?,
+        };
+        let secret = read_secret(&layout)?;
+        let own = options.signer.verifier();
+        let previous = read_signer_pub(&layout)?;
+        let signed_by_known_key = stored.verify(&own).is_ok()
+            || previous
+                .as_ref()
+                .is_some_and(|key| stored.verify(key).is_ok());
+        if !signed_by_known_key {
+            return Err(AuditError::Integrity(Integrity::whole(
+                "the stored checkpoint is signed neither by the log's key (signer.pub) nor by \
+                 the key it is opened with: it was replaced, or the key is wrong",
+            )));
+        }
+
+        let records_path = layout.path(files::RECORDS);
+        let reader = File::open(&records_path).map_err(AuditError::io(&records_path))?;
+        let mut tree = MerkleTree::new();
+        let mut offsets = Vec::new();
+        let mut end = 0u64;
+        let size = stored.checkpoint.size;
+        let outcome = scan(
+            std::io::BufReader::with_capacity(1 << 20, reader),
+            &mut tree,
+            &[size],
+            |_, payload| {
+                offsets.push(end);
+                end += HEADER_LEN + payload.len() as u64;
+            },
+        )
+        .map_err(|err| scan_error(err, &records_path))?;
+        check_against_checkpoint(&stored, outcome.records, outcome.root_at(size))?;
+        if let Some((index, anchored)) = outcome.newest_anchor {
+            if anchored > size {
+                return Err(AuditError::Integrity(Integrity::at(
+                    index,
+                    format!(
+                        "this checkpoint record covers {anchored} records but the stored \
+                         checkpoint only {size}: an old checkpoint was put back"
+                    ),
+                )));
+            }
+        }
+
+        let records = files::open_append(&records_path).map_err(AuditError::io(&records_path))?;
+        let file_len = records
+            .metadata()
+            .map_err(AuditError::io(&records_path))?
+            .len();
+        let dropped_bytes = file_len - outcome.valid_bytes;
+        if dropped_bytes > 0 {
+            records
+                .set_len(outcome.valid_bytes)
+                .and_then(|()| records.sync_all())
+                .map_err(AuditError::io(&records_path))?;
+        }
+
+        let report = OpenReport {
+            records: outcome.records,
+            dropped_bytes,
+            rotated_from: previous
+                .as_ref()
+                .filter(|key| **key != own)
+                .map(ToString::to_string),
+        };
+        let log = Self {
+            origin: stored.checkpoint.origin.clone(),
+            layout,
+            durability: options.durability,
+            checkpoint_every: options.checkpoint_every.max(1),
+            checkpoint_interval: options.checkpoint_interval,
+            signer: options.signer,
+            secret,
+            records,
+            state: Mutex::new(State {
+                tree,
+                offsets,
+                end,
+                prev: outcome.last_leaf,
+                pending: Vec::with_capacity(64 * 1024),
+                pending_entries: 0,
+                durable: outcome.records,
+                committing: false,
+                failed: None,
+                latest: stored,
+                signed_at: Instant::now(),
+            }),
+            durable_changed: Condvar::new(),
+            report,
+            _lock: lock,
+        };
+        log.record_open_events(outcome.valid_bytes)?;
+        Ok(log)
+    }
+
+    /// Writes the `recovered` and `key_rotated` records an open calls for, then signs a
+    /// checkpoint (with the new key) and records the new key in `signer.pub`.
+    fn record_open_events(&self, truncated_at: u64) -> Result<(), AuditError> {
+        let mut events = Vec::new();
+        if self.report.dropped_bytes > 0 {
+            events.push(AuditEvent::Recovered(RecoveredEvent {
+                dropped_bytes: self.report.dropped_bytes,
+                truncated_at,
+                records_kept: self.report.records,
+            }));
+        }
+        if let Some(previous) = &self.report.rotated_from {
+            events.push(AuditEvent::KeyRotated(KeyRotatedEvent {
+                previous_key: previous.clone(),
+                key: self.signer.verifier().to_string(),
+            }));
+        }
+        for event in events {
+            self.append(event).map_err(sink_to_audit)?;
+        }
+        let state = self.lock().map_err(sink_to_audit)?;
+        let stale = state.latest.verify(&self.signer.verifier()).is_err();
+        let state = if state.tree.len() > state.latest.checkpoint.size || stale {
+            self.sign_locked(state, false).map_err(sink_to_audit)?
+        } else {
+            state
+        };
+        drop(state);
+        let own = format!("{}\n", self.signer.verifier());
+        let current = self
+            .layout
+            .read_optional(files::SIGNER_PUB)
+            .map_err(AuditError::io(self.layout.path(files::SIGNER_PUB)))?;
+        if current.as_deref() != Some(own.as_str()) {
+            self.layout
+                .write_atomic(files::SIGNER_PUB, own.as_bytes())
+                .map_err(AuditError::io(self.layout.path(files::SIGNER_PUB)))?;
+        }
+        Ok(())
+    }
+
+    /// What `open` found and repaired.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
+    /// The log's origin line.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// The log's directory.
+    pub fn dir(&self) -> &Path {
+        self.layout.dir()
+    }
+
+    /// The number of records appended (durable or not).
+    pub fn len(&self) -> u64 {
+        self.lock().map_or(0, |state| state.tree.len())
+    }
+
+    /// True when the log holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The verifier key of the key that signs this log's checkpoints.
+    pub fn verifier(&self) -> NoteVerifier {
+        self.signer.verifier()
+    }
+
+    /// Makes every record appended so far durable (write and fsync).
+    pub fn flush(&self) -> Result<(), AuditError> {
+        let state = self.lock().map_err(sink_to_audit)?;
+        drop(self.make_durable(state).map_err(sink_to_audit)?);
+        Ok(())
+    }
+
+    /// Makes every record durable, signs a checkpoint of them, writes it crash-safely, and
+    /// appends a `checkpoint` record. Returns the signed checkpoint.
+    pub fn checkpoint(&self) -> Result<SignedCheckpoint, AuditError> {
+        let state = self.lock().map_err(sink_to_audit)?;
+        let state = self.sign_locked(state, true).map_err(sink_to_audit)?;
+        Ok(state.latest.clone())
+    }
+
+    /// The latest signed checkpoint.
+    pub fn latest_checkpoint(&self) -> Result<SignedCheckpoint, AuditError> {
+        Ok(self.lock().map_err(sink_to_audit)?.latest.clone())
+    }
+
+    /// The inclusion proof of record `index` against the latest signed checkpoint (signing
+    /// a new one first when `index` is not yet covered).
+    pub fn prove_inclusion(&self, index: u64) -> Result<InclusionProof, AuditError> {
+        let mut state = self.lock().map_err(sink_to_audit)?;
+        if index >= state.latest.checkpoint.size && index < state.tree.len() {
+            state = self.sign_locked(state, false).map_err(sink_to_audit)?;
+        }
+        let payload = self.read_payload(&state, index)?;
+        InclusionProof::build(&state.tree, &state.latest, index, &payload)
+    }
+
+    /// The consistency proof from the tree of `old_size` records to the latest signed
+    /// checkpoint (signing a new one first when the log grew since).
+    pub fn prove_consistency(&self, old_size: u64) -> Result<ConsistencyProof, AuditError> {
+        let mut state = self.lock().map_err(sink_to_audit)?;
+        if state.tree.len() > state.latest.checkpoint.size {
+            state = self.sign_locked(state, false).map_err(sink_to_audit)?;
+        }
+        ConsistencyProof::build(&state.tree, &state.latest, old_size)
+    }
+
+    /// Flushes, signs a final checkpoint and releases the lock.
+    pub fn close(self) -> Result<(), AuditError> {
+        self.finish()
+    }
+
+    fn finish(&self) -> Result<(), AuditError> {
+        let state = self.lock().map_err(sink_to_audit)?;
+        if state.failed.is_some() {
+            return Ok(());
+        }
+        let state = self.make_durable(state).map_err(sink_to_audit)?;
+        if state.tree.len() > state.latest.checkpoint.size {
+            drop(self.sign_locked(state, false).map_err(sink_to_audit)?);
+        }
+        Ok(())
+    }
+
+    fn read_payload(&self, state: &State, index: u64) -> Result<Vec<u8>, AuditError> {
+        let path = self.layout.path(files::RECORDS);
+        let at = usize::try_from(index).unwrap_or(usize::MAX);
+        let (Some(start), true) = (state.offsets.get(at), index < state.durable) else {
+            return Err(AuditError::Proof(
+                super::merkle::ProofError::IndexOutOfRange {
+                    index,
+                    size: state.durable,
+                },
+            ));
+        };
+        let next = state.offsets.get(at + 1).copied().unwrap_or(state.end);
+        let mut frame = vec![0u8; (next - start) as usize];
+        self.records
+            .read_exact_at(&mut frame, *start)
+            .map_err(AuditError::io(&path))?;
+        Ok(frame.split_off(HEADER_LEN as usize))
+    }
+
+    fn lock(&self) -> Result<Guard<'_>, SinkError> {
+        self.state
+            .lock()
+            .map_err(|_| SinkError::Failed("the audit log's lock was poisoned by a panic".into()))
+    }
+
+    /// Adds one record to the pending buffer and the tree; returns its index.
+    fn push_locked(&self, state: &mut State, event_json: &[u8]) -> Result<u64, SinkError> {
+        if let Some(failed) = &state.failed {
+            return Err(SinkError::Failed(failed.clone()));
+        }
+        let index = state.tree.len();
+        let timestamp = OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .map_err(|err| SinkError::Encode(err.to_string()))?;
+        let payload = record::encode(event_json, index, &state.prev, &timestamp);
+        if payload.len() > MAX_PAYLOAD as usize {
+            return Err(SinkError::Encode(format!(
+                "the record is {} bytes, above the {MAX_PAYLOAD}-byte limit",
+                payload.len()
+            )));
+        }
+        frame::encode(&payload, &mut state.pending);
+        let leaf = leaf_hash(&payload);
+        state.tree.push(leaf);
+        state.offsets.push(state.end);
+        state.end += HEADER_LEN + payload.len() as u64;
+        state.prev = leaf;
+        state.pending_entries += 1;
+        if let Durability::Batched { max_entries, .. } = self.durability {
+            if state.pending_entries == max_entries {
+                // Wake a committer that waits for its group to fill.
+                self.durable_changed.notify_all();
+            }
+        }
+        Ok(index)
+    }
+
+    /// Marks the log failed: every later append is refused.
+    fn fail(&self, state: &mut State, what: &str, err: &std::io::Error) -> SinkError {
+        let message = format!("{what} failed: {err}");
+        state.failed = Some(message.clone());
+        self.durable_changed.notify_all();
+        SinkError::Failed(message)
+    }
+
+    /// Writes the pending frames (no fsync).
+    fn write_locked(&self, state: &mut State) -> Result<(), SinkError> {
+        if state.pending.is_empty() {
+            return Ok(());
+        }
+        if let Err(err) = (&self.records).write_all(&state.pending) {
+            return Err(self.fail(state, "writing the audit log", &err));
+        }
+        state.pending.clear();
+        state.pending_entries = 0;
+        Ok(())
+    }
+
+    /// Writes the pending frames and fsyncs, under the mutex.
+    fn commit_locked(&self, state: &mut State) -> Result<(), SinkError> {
+        self.write_locked(state)?;
+        if state.durable < state.tree.len() {
+            if let Err(err) = self.records.sync_data() {
+                return Err(self.fail(state, "fsync of the audit log", &err));
+            }
+            state.durable = state.tree.len();
+        }
+        Ok(())
+    }
+
+    /// Waits for any group commit in flight, then commits what is left.
+    fn make_durable<'a>(&'a self, mut state: Guard<'a>) -> Result<Guard<'a>, SinkError> {
+        while state.committing {
+            state = self.wait(state)?;
+        }
+        if let Some(failed) = &state.failed {
+            return Err(SinkError::Failed(failed.clone()));
+        }
+        self.commit_locked(&mut state)?;
+        Ok(state)
+    }
+
+    fn wait<'a>(&'a self, state: Guard<'a>) -> Result<Guard<'a>, SinkError> {
+        self.durable_changed
+            .wait(state)
+            .map_err(|_| SinkError::Failed("the audit log's lock was poisoned by a panic".into()))
+    }
+
+    /// Batched mode: returns once the first `target` records are durable, leading a group
+    /// commit when no other thread is.
+    fn wait_durable<'a>(
+        &'a self,
+        mut state: Guard<'a>,
+        target: u64,
+        max_entries: usize,
+        max_delay: Duration,
+    ) -> Result<Guard<'a>, SinkError> {
+        loop {
+            if let Some(failed) = &state.failed {
+                return Err(SinkError::Failed(failed.clone()));
+            }
+            if state.durable >= target {
+                return Ok(state);
+            }
+            if state.committing {
+                state = self.wait(state)?;
+                continue;
+            }
+            // Lead a group commit.
+            state.committing = true;
+            let deadline = Instant::now() + max_delay;
+            while state.pending_entries < max_entries {
+                let now = Instant::now();
+                if now >= deadline {
+                    break;
+                }
+                state = self
+                    .durable_changed
+                    .wait_timeout(state, deadline - now)
+                    .map_err(|_| SinkError::Failed("the audit log's lock was poisoned".into()))?
+                    .0;
+            }
+            let group = std::mem::take(&mut state.pending);
+            state.pending_entries = 0;
+            let upto = state.tree.len();
+            drop(state);
+            let written = (&self.records)
+                .write_all(&group)
+                .map_err(|err| ("writing the audit log", err))
+                .and_then(|()| {
+                    self.records
+                        .sync_data()
+                        .map_err(|err| ("fsync of the audit log", err))
+                });
+            state = self.lock()?;
+            state.committing = false;
+            // Reuse the group's allocation for the next one.
+            if state.pending.is_empty() {
+                let mut group = group;
+                group.clear();
+                state.pending = group;
+            }
+            match written {
+                Ok(()) => {
+                    state.durable = state.durable.max(upto);
+                    self.durable_changed.notify_all();
+                }
+                Err((what, err)) => return Err(self.fail(&mut state, what, &err)),
+            }
+        }
+    }
+
+    /// Makes everything durable, signs a checkpoint of it, writes it (temp, fsync, rename,
+    /// fsync of the directory), and with `record` appends a `checkpoint` record.
+    fn sign_locked<'a>(&'a self, state: Guard<'a>, record: bool) -> Result<Guard<'a>, SinkError> {
+        let mut state = self.make_durable(state)?;
+        let size = state.tree.len();
+        let root = state.tree.root();
+        let signed = Checkpoint {
+            origin: self.origin.clone(),
+            size,
+            root,
+        }
+        .sign(&self.signer);
+        if let Err(err) = self
+            .layout
+            .write_atomic(files::CHECKPOINT, signed.note.as_bytes())
+        {
+            return Err(self.fail(&mut state, "writing the checkpoint", &err));
+        }
+        state.latest = signed;
+        state.signed_at = Instant::now();
+        if record {
+            let event = AuditEvent::Checkpoint(CheckpointEvent {
+                tree_size: size,
+                root_hash: hex::encode(root),
+            });
+            self.push_locked(&mut state, &event_json(&event)?)?;
+            if self.durability == Durability::Strict {
+                self.commit_locked(&mut state)?;
+            }
+        }
+        Ok(state)
+    }
+
+    fn checkpoint_due(&self, state: &State) -> bool {
+        state.tree.len() - state.latest.checkpoint.size >= self.checkpoint_every
+            || state.signed_at.elapsed() >= self.checkpoint_interval
+    }
+}
+
+impl AuditSink for AuditLog {
+    fn append(&self, event: AuditEvent) -> Result<u64, SinkError> {
+        let json = event_json(&event)?;
+        let mut state = self.lock()?;
+        let index = self.push_locked(&mut state, &json)?;
+        state = match self.durability {
+            Durability::Strict => {
+                self.commit_locked(&mut state)?;
+                state
+            }
+            Durability::Batched {
+                max_entries,
+                max_delay,
+            } => self.wait_durable(state, index + 1, max_entries, max_delay)?,
+            Durability::None => {
+                if state.pending.len() >= NONE_BUFFER_BYTES {
+                    self.write_locked(&mut state)?;
+                }
+                state
+            }
+        };
+        if self.checkpoint_due(&state) {
+            drop(self.sign_locked(state, true)?);
+        }
+        Ok(index)
+    }
+
+    fn keyed_hash(&self, raw: &Value) -> String {
+        canonical::keyed_hash(&self.secret, raw)
+    }
+}
+
+impl Drop for AuditLog {
+    fn drop(&mut self) {
+        // Best effort: `close` reports errors; a drop can only try.
+        let _ = self.finish();
+    }
+}
+
+fn event_json(event: &AuditEvent) -> Result<Vec<u8>, SinkError> {
+    let value = serde_json::to_value(event).map_err(|err| SinkError::Encode(err.to_string()))?;
+    Ok(canonical::to_vec(&value))
+}
+
+fn sink_to_audit(err: SinkError) -> AuditError {
+    match err {
+        SinkError::Failed(message) => AuditError::Failed(message),
+        SinkError::Io(source) => AuditError::Io {
+            path: "audit log".into(),
+            source,
+        },
+        SinkError::Encode(message) => AuditError::Failed(message),
+    }
+}
+
+/// Converts a scan failure, naming the records file for I/O errors.
+pub(crate) fn scan_error(err: ScanError, path: &Path) -> AuditError {
+    match err {
+        ScanError::Io(source) => AuditError::Io {
+            path: path.to_path_buf(),
+            source,
+        },
+        ScanError::Integrity(integrity) => AuditError::Integrity(integrity),
+    }
+}
+
+/// Refuses a tree shorter than, or different from, the signed checkpoint.
+pub(crate) fn check_against_checkpoint(
+    signed: &SignedCheckpoint,
+    records: u64,
+    root: Option<Hash>,
+) -> Result<(), AuditError> {
+    let size = signed.checkpoint.size;
+    if records < size {
+        return Err(AuditError::Integrity(Integrity::at(
+            records,
+            format!(
+                "the log has {records} whole records but its signed checkpoint covers {size}: \
+                 records from {records} on were removed or damaged"
+            ),
+        )));
+    }
+    if root != Some(signed.checkpoint.root) {
+        return Err(AuditError::Integrity(Integrity::at(
+            size.saturating_sub(1),
+            format!(
+                "the first {size} records do not match the root of the signed checkpoint: a \
+                 record before index {size} was altered"
+            ),
+        )));
+    }
+    Ok(())
+}
+
+fn take_lock(layout: &Layout) -> Result<File, AuditError> {
+    let path = layout.path(files::LOCK);
+    let lock = files::open_append(&path).map_err(AuditError::io(&path))?;
+    match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+        Ok(()) => Ok(lock),
+        Err(rustix::io::Errno::WOULDBLOCK) => Err(AuditError::Locked(layout.dir().to_path_buf())),
+        Err(errno) => Err(AuditError::Io {
+            path,
+            source: errno.into(),
+        }),
+    }
+}
+
+/// Reads and parses the stored checkpoint, `None` when there is none.
+pub(crate) fn read_checkpoint(layout: &Layout) -> Result<Option<SignedCheckpoint>, AuditError> {
+    let path = layout.path(files::CHECKPOINT);
+    let Some(text) = layout
+        .read_optional(files::CHECKPOINT)
+        .map_err(AuditError::io(&path))?
+    else {
+        return Ok(None);
+    };
+    SignedCheckpoint::parse(&text)
+        .map(Some)
+        .map_err(|source| AuditError::Checkpoint { path, source })
+}
+
+/// Reads `signer.pub`, `None` when absent.
+pub(crate) fn read_signer_pub(layout: &Layout) -> Result<Option<NoteVerifier>, AuditError> {
+    let path = layout.path(files::SIGNER_PUB);
+    let text = layout
+        .read_optional(files::SIGNER_PUB)
+        .map_err(AuditError::io(&path))?;
+    text.map(|text| NoteVerifier::parse(&text, &path.display().to_string()))
+        .transpose()
+        .map_err(AuditError::Key)
+}
+
+fn read_secret(layout: &Layout) -> Result<[u8; 32], AuditError> {
+    let path = layout.path(files::SECRET);
+    let text = layout
+        .read_optional(files::SECRET)
+        .map_err(AuditError::io(&path))?
+        .ok_or_else(|| AuditError::NotALog {
+            path: layout.dir().to_path_buf(),
+            reason: "the HMAC secret file is missing".into(),
+        })?;
+    let mut secret = [0u8; 32];
+    hex::decode_to_slice(text.trim(), &mut secret).map_err(|_| AuditError::NotALog {
+        path: path.clone(),
+        reason: "the secret is not 64 hex digits".into(),
+    })?;
+    Ok(secret)
+}
+
+/// Creates a new log's files; the checkpoint of size 0 is written last, so its presence
+/// means the log exists.
+fn initialize(layout: &Layout, options: &LogOptions) -> Result<SignedCheckpoint, AuditError> {
+    let records = layout.path(files::RECORDS);
+    match std::fs::metadata(&records) {
+        Ok(meta) if meta.len() > 0 => {
+            return Err(AuditError::Integrity(Integrity::whole(
+                "the records file exists but the checkpoint file is missing: it was deleted",
+            )))
+        }
+        _ => {}
+    }
+    let origin = match &options.origin {
+        Some(origin) => origin.clone(),
+        None => {
+            let mut id = [0u8; 8];
+            random_bytes(&mut id)?;
+            format!("aims.local/audit/{}", hex::encode(id))
+        }
+    };
+    if origin.is_empty() || origin.contains('\n') {
+        return Err(AuditError::NotALog {
+            path: layout.dir().to_path_buf(),
+            reason: "the origin must be one non-empty line".into(),
+        });
+    }
+    let mut secret = [0u8; 32];
+    random_bytes(&mut secret)?;
+    let write = |name: &str, contents: &[u8]| {
+        layout
+            .write_atomic(name, contents)
+            .map_err(AuditError::io(layout.path(name)))
+    };
+    write(
+        files::SECRET,
+        format!("{}\n", hex::encode(secret)).as_bytes(),
+    )?;
+    files::open_append(&records).map_err(AuditError::io(&records))?;
+    write(
+        files::SIGNER_PUB,
+        format!("{}\n", options.signer.verifier()).as_bytes(),
+    )?;
+    let signed = Checkpoint {
+        origin,
+        size: 0,
+        root: empty_root(),
+    }
+    .sign(&options.signer);
+    write(files::CHECKPOINT, signed.note.as_bytes())?;
+    Ok(signed)
+}

@@ -1,0 +1,190 @@
+//! The record payload: the canonical JSON (RFC 8785) of
+//! `{"event": ..., "index": N, "prev": "<hex>", "timestamp": "<RFC 3339>"}`.
+//!
+//! `prev` is the leaf hash of the previous record (64 zeros for the first), so a verifier
+//! names the exact record that was changed, dropped, inserted or moved, not only a range.
+//! Canonical member order puts `index`, `prev` and `timestamp` after the event, so the
+//! streaming verifier reads them from the end of the payload without parsing the event.
+
+use serde::{Deserialize, Serialize};
+
+use super::merkle::Hash;
+use super::AuditEvent;
+
+/// One record, decoded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    /// The event.
+    pub event: AuditEvent,
+    /// Its position in the log, from 0.
+    pub index: u64,
+    /// Hex leaf hash of the previous record; 64 zeros for record 0.
+    pub prev: String,
+    /// When it was appended, RFC 3339 UTC.
+    pub timestamp: String,
+}
+
+/// Why a payload is not a well-formed record.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The payload does not have the `index`, `prev`, `timestamp` members at its end.
+    #[error("the payload does not end with the index, prev and timestamp members: {0}")]
+    Trailer(&'static str),
+    /// The payload is not a record (bad JSON, unknown event kind, missing field).
+    #[error("the payload is not a valid record: {0}")]
+    Json(String),
+}
+
+/// The members the verifier checks on every record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Trailer {
+    /// The record's own index.
+    pub index: u64,
+    /// The previous record's leaf hash, as recorded.
+    pub prev: Hash,
+}
+
+/// Builds the canonical payload. `event` must already be the canonical JSON of the event,
+/// `timestamp` an RFC 3339 string (no character needs escaping in either).
+pub fn encode(event: &[u8], index: u64, prev: &Hash, timestamp: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(event.len() + 128);
+    out.extend_from_slice(b"{\"event\":");
+    out.extend_from_slice(event);
+    out.extend_from_slice(b",\"index\":");
+    out.extend_from_slice(index.to_string().as_bytes());
+    out.extend_from_slice(b",\"prev\":\"");
+    out.extend_from_slice(hex::encode(prev).as_bytes());
+    out.extend_from_slice(b"\",\"timestamp\":\"");
+    out.extend_from_slice(timestamp.as_bytes());
+    out.extend_from_slice(b"\"}");
+    out
+}
+
+/// Reads `index` and `prev` from the end of a payload without parsing the event.
+pub fn trailer(payload: &[u8]) -> Result<Trailer, RecordError> {
+    const TIMESTAMP: &[u8] = b",\"timestamp\":\"";
+    const PREV: &[u8] = b",\"prev\":\"";
+    const INDEX: &[u8] = b",\"index\":";
+    if !payload.starts_with(b"{\"event\":{") {
+        return Err(RecordError::Trailer("does not start with the event"));
+    }
+    let body = payload
+        .strip_suffix(b"\"}")
+        .ok_or(RecordError::Trailer("does not end with the timestamp"))?;
+    // The timestamp holds no quote, so the last `,"timestamp":"` is the member itself.
+    let ts_at = rfind(body, TIMESTAMP).ok_or(RecordError::Trailer("no timestamp"))?;
+    let timestamp = &body[ts_at + TIMESTAMP.len()..];
+    if timestamp.is_empty() || timestamp.iter().any(|b| *b == b'"' || *b == b'\\') {
+        return Err(RecordError::Trailer("bad timestamp"));
+    }
+    let before_ts = &body[..ts_at];
+    let prev_hex = before_ts
+        .strip_suffix(b"\"")
+        .filter(|rest| rest.len() >= 64)
+        .map(|rest| rest.split_at(rest.len() - 64))
+        .ok_or(RecordError::Trailer("no prev"))?;
+    let before_prev = prev_hex
+        .0
+        .strip_suffix(PREV)
+        .ok_or(RecordError::Trailer("no prev"))?;
+    let mut prev = [0u8; 32];
+    if prev_hex.1.iter().any(|b| b.is_ascii_uppercase())
+        || hex::decode_to_slice(prev_hex.1, &mut prev).is_err()
+    {
+        return Err(RecordError::Trailer("prev is not lower-case hex"));
+    }
+    let digits_start = before_prev
+        .iter()
+        .rposition(|b| !b.is_ascii_digit())
+        .map_or(0, |at| at + 1);
+    let digits = &before_prev[digits_start..];
+    if digits.is_empty() || (digits.len() > 1 && digits[0] == b'0') {
+        return Err(RecordError::Trailer("bad index"));
+    }
+    if !before_prev[..digits_start].ends_with(INDEX) {
+        return Err(RecordError::Trailer("no index"));
+    }
+    let index = std::str::from_utf8(digits)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .ok_or(RecordError::Trailer("bad index"))?;
+    Ok(Trailer { index, prev })
+}
+
+/// True when the payload holds a `checkpoint` event (the verifier parses those in full).
+pub fn is_checkpoint(payload: &[u8]) -> bool {
+    payload.starts_with(b"{\"event\":{\"kind\":\"checkpoint\",")
+}
+
+/// Decodes a payload in full.
+pub fn decode(payload: &[u8]) -> Result<Record, RecordError> {
+    serde_json::from_slice(payload).map_err(|err| RecordError::Json(err.to_string()))
+}
+
+fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .rposition(|window| window == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{CheckpointEvent, PolicyLoadedEvent};
+    use crate::canonical;
+
+    fn event() -> AuditEvent {
+        AuditEvent::PolicyLoaded(PolicyLoadedEvent {
+            policy_version: "ab".repeat(32),
+            source: "inline \"index\":1,\"prev\":".into(),
+            rules: 3,
+            previous_version: None,
+        })
+    }
+
+    #[test]
+    fn encoding_is_the_canonical_json_of_the_record() {
+        let event = event();
+        let event_json = canonical::to_vec(&serde_json::to_value(&event).unwrap());
+        let prev = [7u8; 32];
+        let payload = encode(&event_json, 42, &prev, "2026-11-23T18:00:00.123Z");
+        let record = decode(&payload).unwrap();
+        assert_eq!(record.index, 42);
+        assert_eq!(record.event, event);
+        assert_eq!(
+            canonical::to_vec(&serde_json::to_value(&record).unwrap()),
+            payload
+        );
+        assert_eq!(trailer(&payload).unwrap(), Trailer { index: 42, prev });
+        assert!(!is_checkpoint(&payload));
+    }
+
+    #[test]
+    fn recognises_checkpoint_records() {
+        let event = AuditEvent::Checkpoint(CheckpointEvent {
+            tree_size: 5,
+            root_hash: "00".repeat(32),
+        });
+        let event_json = canonical::to_vec(&serde_json::to_value(&event).unwrap());
+        assert!(is_checkpoint(&encode(&event_json, 5, &[0; 32], "t")));
+    }
+
+    #[test]
+    fn rejects_damaged_trailers() {
+        let payload = encode(b"{\"kind\":\"x\"}", 7, &[1; 32], "2026");
+        let text = String::from_utf8(payload).unwrap();
+        for bad in [
+            text.replace("\"index\":7", "\"index\":07"),
+            text.replace("\"index\":7", "\"index\":"),
+            text.replace("\"index\":7", "\"indx\":7"),
+            text.replace("0101", "010"),
+            text.replace("0101", "01G1"),
+            text.replace("\"timestamp\":\"2026\"", "\"timestamp\":\"\""),
+            text.trim_end_matches('}').to_string(),
+            text.replacen("{\"event\":", "{\"evnt\":", 1),
+        ] {
+            assert!(trailer(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+}
