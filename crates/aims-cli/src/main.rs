@@ -23,6 +23,8 @@ enum Command {
     Catalog(cmd::catalog::Args),
     /// Find or mask PII and secrets (emails, cards, IBANs, national ids, keys, tokens).
     Pii(cmd::pii::Args),
+    /// Work with an AIMS register directory (`aims register check DIR`).
+    Register(cmd::register::Args),
 }
 
 fn main() -> ExitCode {
@@ -30,6 +32,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Pii(args) => cmd::pii::run(args),
+        Command::Register(args) => cmd::register::run(args),
     };
     match result {
         Ok(code) => code,

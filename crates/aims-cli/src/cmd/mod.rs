@@ -3,6 +3,7 @@
 
 pub mod catalog;
 pub mod pii;
+pub mod register;
 
 /// A usage or I/O error: printed on stderr, exit code 2.
 pub type CliError = Box<dyn std::error::Error>;

@@ -9,9 +9,11 @@ pub mod ai_system;
 pub mod audit_review;
 pub mod datetime;
 pub mod evidence;
+pub mod finding;
 pub mod impact;
 pub mod improvement;
 pub mod incident;
+pub mod load;
 pub mod oversight_checkpoint;
 pub mod register;
 pub mod risk;
@@ -19,6 +21,8 @@ pub mod risk_criteria;
 pub mod scale;
 pub mod signoff;
 pub mod soa;
+pub mod source_map;
+pub mod validation;
 
 pub use ai_policy::AiPolicy;
 pub use ai_system::{
@@ -30,11 +34,13 @@ pub use audit_review::{
     ReviewDecision, ReviewDecisionKind, ReviewInputs,
 };
 pub use evidence::{Evidence, EvidenceStatus};
+pub use finding::{Finding, FindingSeverity};
 pub use impact::{HarmCategory, ImpactAssessment};
 pub use improvement::{
     ActionStatus, CorrectiveAction, Nonconformity, NonconformitySource, NonconformityStatus,
 };
 pub use incident::{Incident, IncidentStatus, SeriousIncidentKind, TimelineEntry};
+pub use load::{load_dir, LoadError, LoadedRegister, SourceFile, Sources};
 pub use oversight_checkpoint::{CheckpointTrigger, OnTimeout, OversightCheckpoint};
 pub use register::{Register, Section};
 pub use risk::{Risk, RiskCategory, RiskStatus, Treatment};
@@ -42,3 +48,4 @@ pub use risk_criteria::{CriteriaError, Rating, RiskCriteria, RiskLevel};
 pub use scale::{Likelihood, Severity};
 pub use signoff::SignOff;
 pub use soa::{BadImplementationRef, ImplementationRef, ImplementationStatus, SoaEntry};
+pub use source_map::{Position, SourceMap, SyntaxError};

@@ -87,7 +87,8 @@ impl Register {
 }
 
 /// A register section and the file that holds it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Section {
     /// `ai_policy`: one [`AiPolicy`].
     AiPolicy,
