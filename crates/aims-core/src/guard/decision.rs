@@ -118,3 +118,19 @@ impl Decision {
         self.shadow || self.verdict.may_proceed()
     }
 }
+
+/// How serious a rule's match is, for triage and incident thresholds.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Informational.
+    Low,
+    /// Worth a look.
+    Medium,
+    /// Needs attention.
+    High,
+    /// Needs attention now.
+    Critical,
+}

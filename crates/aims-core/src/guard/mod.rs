@@ -1,10 +1,345 @@
 //! The guard: decides every tool call an agent makes before it has any side effect.
 //!
 //! Owns the call and decision types, evaluation against a compiled [`crate::policy`],
-//! fail-closed handling, shadow mode, metrics and the hand-off to an [`crate::audit::AuditSink`].
+//! fail-closed handling, shadow mode, limits, metrics and the hand-off to an
+//! [`crate::audit::AuditSink`].
+//!
+//! Fail closed: a panic or internal error while deciding becomes a deny with reason
+//! `internal_error`; an audit sink that cannot take the decision makes it a deny with reason
+//! `audit_failed` (also in shadow mode: shadow mode relaxes the policy, not the evidence).
 
 mod call;
+mod clock;
+mod decide;
 mod decision;
+mod limit_file;
+mod limits;
+mod mask;
+mod metrics;
+mod record;
+mod run;
+
+use std::fmt;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use arc_swap::ArcSwap;
+use serde_json::Value;
 
 pub use call::ToolCall;
-pub use decision::{Decision, Phase, Reason, Redaction, Verdict};
+pub use clock::{unix_ms, Clock, ManualClock, SystemClock};
+pub use decision::{Decision, Phase, Reason, Redaction, Severity, Verdict};
+pub use limit_file::{LimitFile, LimitFileError, LOCK_FILE, STATE_FILE};
+pub use limits::{LimitState, LimitStore, LimitsUnavailable};
+pub use mask::{Masker, ALL_STRINGS, REDACTED};
+pub use metrics::{DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_SERIES};
+pub use run::RunError;
+
+use crate::audit::{AuditEvent, AuditSink, MemorySink, PolicyLoadedEvent, SinkError};
+use crate::policy::{Explanation, LimitTrace, Policy, PolicyError};
+use decide::Context;
+use metrics::Metrics;
+use record::DecisionIds;
+
+/// The guard. Cheap to clone (clones share everything), `Send + Sync`.
+#[derive(Clone)]
+pub struct Guard {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    policy: ArcSwap<Policy>,
+    reload_lock: Mutex<()>,
+    sink: Arc<dyn AuditSink>,
+    masker: Option<Arc<dyn Masker>>,
+    clock: Arc<dyn Clock>,
+    limits: LimitStore,
+    metrics: Metrics,
+    ids: DecisionIds,
+    shadow: bool,
+}
+
+impl fmt::Debug for Guard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Guard")
+            .field("policy_version", &self.policy_version())
+            .field("shadow", &self.shared.shadow)
+            .field("masker", &self.shared.masker.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Guard`]; every part but the policy has a default.
+#[must_use]
+pub struct GuardBuilder {
+    policy: Policy,
+    sink: Option<Arc<dyn AuditSink>>,
+    masker: Option<Arc<dyn Masker>>,
+    clock: Arc<dyn Clock>,
+    limits: LimitState,
+    shadow: bool,
+}
+
+impl fmt::Debug for GuardBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GuardBuilder")
+            .field("policy_version", &self.policy.version())
+            .field("shadow", &self.shadow)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GuardBuilder {
+    /// Where decisions and outcomes are recorded. Default: a [`MemorySink`], which keeps
+    /// everything in memory; set the durable audit log in production.
+    pub fn sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
+        self.sink = Some(sink);
+        self
+    }
+
+    /// The PII masker used for `redact` entities and for audit records.
+    pub fn masker(mut self, masker: Arc<dyn Masker>) -> Self {
+        self.masker = Some(masker);
+        self
+    }
+
+    /// The clock for limits and decision times. Default: the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Limit counters to start from (e.g. loaded with [`LimitFile::open`]).
+    pub fn limit_state(mut self, state: LimitState) -> Self {
+        self.limits = state;
+        self
+    }
+
+    /// Shadow mode: decisions are evaluated and recorded but every call may proceed.
+    pub fn shadow(mut self, shadow: bool) -> Self {
+        self.shadow = shadow;
+        self
+    }
+
+    /// The guard.
+    pub fn build(self) -> Guard {
+        Guard {
+            shared: Arc::new(Shared {
+                policy: ArcSwap::from_pointee(self.policy),
+                reload_lock: Mutex::new(()),
+                sink: self.sink.unwrap_or_else(|| Arc::new(MemorySink::new())),
+                masker: self.masker,
+                clock: self.clock,
+                limits: LimitStore::new(self.limits),
+                metrics: Metrics::default(),
+                ids: DecisionIds::new(),
+                shadow: self.shadow,
+            }),
+        }
+    }
+}
+
+/// Why a reload did not happen; the previous policy stays in force.
+#[derive(Debug, thiserror::Error)]
+pub enum ReloadError {
+    /// The new policy is not valid.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The reload could not be recorded.
+    #[error(transparent)]
+    Audit(#[from] SinkError),
+}
+
+impl Guard {
+    /// Starts building a guard for `policy`.
+    pub fn builder(policy: Policy) -> GuardBuilder {
+        GuardBuilder {
+            policy,
+            sink: None,
+            masker: None,
+            clock: Arc::new(SystemClock),
+            limits: LimitState::default(),
+            shadow: false,
+        }
+    }
+
+    /// The policy in force.
+    pub fn policy(&self) -> Arc<Policy> {
+        self.shared.policy.load_full()
+    }
+
+    /// The version of the policy in force.
+    pub fn policy_version(&self) -> String {
+        self.shared.policy.load().version().to_owned()
+    }
+
+    /// Decides a call before it runs, counts it against its limits when it may proceed, and
+    /// records the decision. Never panics; fails closed.
+    pub fn check(&self, call: &ToolCall) -> Decision {
+        self.decide_and_record(call, None)
+    }
+
+    /// Decides a call's result after it ran (a policy may deny or redact it) and records the
+    /// decision when a result rule matched. Results no rule matches are allowed unrecorded;
+    /// [`Guard::run`] records every outcome.
+    pub fn check_result(&self, call: &ToolCall, result: &Value) -> Decision {
+        self.decide_and_record(call, Some(result))
+    }
+
+    fn decide_and_record(&self, call: &ToolCall, result: Option<&Value>) -> Decision {
+        let started = Instant::now();
+        let shared = &*self.shared;
+        let policy = shared.policy.load();
+        let phase = if result.is_some() {
+            Phase::Post
+        } else {
+            Phase::Pre
+        };
+        let decision_id = shared.ids.next();
+        let context = Context {
+            policy: &policy,
+            limits: &shared.limits,
+            has_masker: shared.masker.is_some(),
+            shadow: shared.shadow,
+        };
+        let decided = catch_unwind(AssertUnwindSafe(|| {
+            decide::decide(
+                &context,
+                call,
+                result,
+                decision_id.clone(),
+                shared.clock.now(),
+            )
+        }));
+        let mut decision = match decided {
+            Ok(Ok(decision)) => decision,
+            Ok(Err(_)) | Err(_) => {
+                decide::internal_error(policy.version(), phase, decision_id, shared.shadow)
+            }
+        };
+        let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        let must_record = phase == Phase::Pre
+            || !decision.rule_ids.is_empty()
+            || decision.verdict == Verdict::Deny;
+        if must_record {
+            let raw = result.unwrap_or(&call.args);
+            let recorded = catch_unwind(AssertUnwindSafe(|| {
+                let event = record::decision_event(
+                    &decision,
+                    call,
+                    raw,
+                    shared.sink.as_ref(),
+                    shared.masker.as_deref(),
+                    eval_ns / 1_000,
+                );
+                shared.sink.append(AuditEvent::Decision(event))
+            }));
+            if !matches!(recorded, Ok(Ok(_))) {
+                decision.verdict = Verdict::Deny;
+                decision.shadow = false;
+                decision.redactions.clear();
+                decision.checkpoint = None;
+                decision.reasons.push(Reason {
+                    code: "audit_failed".to_owned(),
+                    rule_id: None,
+                    message: "the decision could not be recorded; failing closed".to_owned(),
+                });
+            }
+        }
+        shared
+            .metrics
+            .observe(phase, decision.verdict, &call.agent_id, &call.tool, eval_ns);
+        decision
+    }
+
+    /// Masks what a `redact` decision names in `value` (the call's arguments, or its result)
+    /// and returns what was masked.
+    pub fn apply_redactions(&self, decision: &Decision, value: &mut Value) -> Vec<String> {
+        mask::apply(&decision.redactions, self.shared.masker.as_deref(), value)
+    }
+
+    /// Explains how the policy in force decides a call (`result` is `None`) or its result,
+    /// with each matched rule's limits as they stand. Counts nothing and records nothing.
+    pub fn explain(&self, call: &ToolCall, result: Option<&Value>) -> Explanation {
+        let policy = self.shared.policy.load();
+        let mut explanation = policy.explain(call, result);
+        let now_ms = unix_ms(self.shared.clock.now());
+        let Ok(mut state) = self.shared.limits.lock() else {
+            return explanation;
+        };
+        for (rule, trace) in policy.rules().iter().zip(explanation.rules.iter_mut()) {
+            if trace.matched {
+                trace.limits = state
+                    .assess(rule, call, now_ms)
+                    .into_iter()
+                    .map(|outcome| LimitTrace {
+                        code: outcome.code.to_owned(),
+                        exceeded: outcome.exceeded,
+                        message: outcome.message,
+                    })
+                    .collect();
+            }
+        }
+        drop(state);
+        explanation.verdict = policy.combine(
+            explanation.phase,
+            explanation.rules.iter().filter(|t| t.matched).map(|t| {
+                if t.limits.iter().any(|l| l.exceeded) {
+                    Verdict::Deny
+                } else {
+                    t.effect
+                }
+            }),
+        );
+        explanation
+    }
+
+    /// Swaps in a new policy atomically and records it (with the version it replaced). When
+    /// the record fails, the old policy stays in force.
+    pub fn reload(&self, policy: Policy) -> Result<(), SinkError> {
+        let _serial = self
+            .shared
+            .reload_lock
+            .lock()
+            .map_err(|_| SinkError::Failed("reload lock poisoned".into()))?;
+        let previous = self.shared.policy.load();
+        self.shared
+            .sink
+            .append(AuditEvent::PolicyLoaded(PolicyLoadedEvent {
+                policy_version: policy.version().to_owned(),
+                source: policy.source().to_owned(),
+                rules: policy.rules().len(),
+                previous_version: Some(previous.version().to_owned()),
+            }))?;
+        self.shared.policy.store(Arc::new(policy));
+        Ok(())
+    }
+
+    /// Reads a policy file and [`Guard::reload`]s it.
+    pub fn reload_file(&self, path: impl AsRef<Path>) -> Result<(), ReloadError> {
+        let policy = Policy::from_file(path)?;
+        Ok(self.reload(policy)?)
+    }
+
+    /// The limit counters as they stand (pruned to their windows), e.g. to persist them.
+    pub fn limit_state(&self) -> Result<LimitState, LimitsUnavailable> {
+        self.shared
+            .limits
+            .snapshot(unix_ms(self.shared.clock.now()))
+    }
+
+    /// Decision counters and the latency histogram.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.shared.metrics.snapshot()
+    }
+
+    /// [`Guard::metrics`] in the Prometheus text exposition format.
+    pub fn prometheus(&self) -> String {
+        self.metrics().prometheus()
+    }
+}
+
+#[cfg(test)]
+mod tests;

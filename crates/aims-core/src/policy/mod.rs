@@ -1,1 +1,271 @@
 //! Declarative guard policies: parsing with line and column, validation and compilation.
+//!
+//! A policy is a YAML or JSON file with a `default` verdict and a list of `rules`. Every check
+//! (unknown fields, types, regexes, globs, JSON pointers, Annex A control ids, duplicate rule
+//! ids, fields that must go together) happens while the file is read, so an error names the
+//! file, line and column where the problem is written. Rules compile once; evaluation is pure
+//! (no clock, no state): limits and recording belong to [`crate::guard`].
+
+mod condition;
+mod error;
+mod explain;
+mod index;
+mod limit;
+mod pattern;
+mod rule;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::de::{self, Deserializer, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+pub use condition::{as_number, json_eq, Pointer, Tri};
+pub use error::PolicyError;
+pub use explain::{ConditionTrace, Explanation, LimitTrace, RuleTrace};
+pub use limit::{Budget, KeyPart, RateLimit, Window};
+pub use rule::{RedactSpec, Rule, RuleOutcome};
+
+use crate::guard::{Phase, ToolCall, Verdict};
+use index::RuleIndex;
+use rule::RuleSeed;
+
+/// A compiled policy.
+#[derive(Debug, Clone)]
+pub struct Policy {
+    version: String,
+    source: String,
+    name: Option<String>,
+    description: Option<String>,
+    default: Verdict,
+    rules: Vec<Rule>,
+    pre: RuleIndex,
+    post: RuleIndex,
+}
+
+/// One rule that applies to an input.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RuleMatch {
+    /// The rule's position in [`Policy::rules`].
+    pub rule: usize,
+    /// True when every condition held; false when the rule applies because a condition could
+    /// not be evaluated (see [`rule`]).
+    pub certain: bool,
+}
+
+/// The result of evaluating a policy on one input, before limits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evaluation {
+    /// The combined verdict: the strongest matched effect, or the default when nothing matched.
+    pub verdict: Verdict,
+    /// The rules that apply, in policy order.
+    pub matches: Vec<RuleMatch>,
+}
+
+/// The file format, chosen by extension (`.json` is JSON, anything else YAML).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML 1.2 (which also reads most JSON).
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// `.json` files are JSON; everything else is read as YAML.
+    pub fn from_path(path: &Path) -> Self {
+        match path.extension().and_then(|ext| ext.to_str()) {
+            Some(ext) if ext.eq_ignore_ascii_case("json") => Format::Json,
+            _ => Format::Yaml,
+        }
+    }
+}
+
+/// The top of a policy file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PolicyDoc {
+    #[serde(rename = "$schema", default)]
+    _schema: Option<String>,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    default: DefaultVerdict,
+    rules: RuleList,
+}
+
+/// The verdicts a policy may fall back to: the others need parameters only a rule carries.
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum DefaultVerdict {
+    Allow,
+    Warn,
+    #[default]
+    Deny,
+}
+
+impl From<DefaultVerdict> for Verdict {
+    fn from(value: DefaultVerdict) -> Self {
+        match value {
+            DefaultVerdict::Allow => Verdict::Allow,
+            DefaultVerdict::Warn => Verdict::Warn,
+            DefaultVerdict::Deny => Verdict::Deny,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct RuleList(Vec<Rule>);
+
+impl<'de> Deserialize<'de> for RuleList {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_seq(RuleListVisitor)
+    }
+}
+
+struct RuleListVisitor;
+
+impl<'de> Visitor<'de> for RuleListVisitor {
+    type Value = RuleList;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of rules")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RuleList, A::Error> {
+        let mut seen = HashSet::new();
+        let mut rules = Vec::new();
+        while let Some(rule) = seq.next_element_seed(RuleSeed { seen: &mut seen })? {
+            rules.push(rule);
+        }
+        if rules.len() > u32::MAX as usize {
+            return Err(de::Error::custom("too many rules"));
+        }
+        Ok(RuleList(rules))
+    }
+}
+
+impl Policy {
+    /// Reads and compiles a policy file (`.json` as JSON, anything else as YAML).
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, PolicyError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Io {
+            file: path.to_owned(),
+            source,
+        })?;
+        Self::from_text(&text, Format::from_path(path), path)
+    }
+
+    /// Compiles a policy from text; `file` names it in errors and in [`Policy::source`].
+    pub fn from_text(
+        text: &str,
+        format: Format,
+        file: impl AsRef<Path>,
+    ) -> Result<Self, PolicyError> {
+        let file: PathBuf = file.as_ref().to_owned();
+        let (doc, value): (PolicyDoc, Value) = match format {
+            Format::Yaml => {
+                let doc = serde_yaml_ng::from_str(text)
+                    .map_err(|err| PolicyError::from_yaml(file.clone(), &err))?;
+                let value = serde_yaml_ng::from_str(text)
+                    .map_err(|err| PolicyError::from_yaml(file.clone(), &err))?;
+                (doc, value)
+            }
+            Format::Json => {
+                let doc = serde_json::from_str(text)
+                    .map_err(|err| PolicyError::from_json(file.clone(), &err))?;
+                let value = serde_json::from_str(text)
+                    .map_err(|err| PolicyError::from_json(file.clone(), &err))?;
+                (doc, value)
+            }
+        };
+        let rules = doc.rules.0;
+        Ok(Policy {
+            version: crate::canonical::sha256_hex(&value),
+            source: file.display().to_string(),
+            name: doc.name,
+            description: doc.description,
+            default: doc.default.into(),
+            pre: RuleIndex::build(&rules, Phase::Pre),
+            post: RuleIndex::build(&rules, Phase::Post),
+            rules,
+        })
+    }
+
+    /// sha256 (hex) of the canonical JSON form of the policy document.
+    pub fn version(&self) -> &str {
+        &self.version
+    }
+
+    /// Where the policy came from (the file path as given).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The policy's name, if it has one.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The policy's description, if it has one.
+    pub fn description(&self) -> Option<&str> {
+        self.description.as_deref()
+    }
+
+    /// The verdict for a call no rule matches.
+    pub fn default_verdict(&self) -> Verdict {
+        self.default
+    }
+
+    /// The rules in file order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Evaluates the pre-call rules on a call. Limits are not applied here.
+    pub fn evaluate_call(&self, call: &ToolCall) -> Evaluation {
+        self.evaluate(Phase::Pre, call, None)
+    }
+
+    /// Evaluates the post-call rules on a call's result. A result no rule matches is allowed:
+    /// the default verdict is for calls.
+    pub fn evaluate_result(&self, call: &ToolCall, result: &Value) -> Evaluation {
+        self.evaluate(Phase::Post, call, Some(result))
+    }
+
+    fn evaluate(&self, phase: Phase, call: &ToolCall, result: Option<&Value>) -> Evaluation {
+        let index = match phase {
+            Phase::Pre => &self.pre,
+            Phase::Post => &self.post,
+        };
+        let mut matches = Vec::new();
+        index.for_each_candidate(&self.rules, &call.tool, |position| {
+            let outcome = self.rules[position].outcome_after_tool(call, result);
+            if outcome.matched() {
+                matches.push(RuleMatch {
+                    rule: position,
+                    certain: outcome == RuleOutcome::Matched,
+                });
+            }
+        });
+        matches.sort_unstable_by_key(|m| m.rule);
+        let verdict = self.combine(phase, matches.iter().map(|m| self.rules[m.rule].effect));
+        Evaluation { verdict, matches }
+    }
+
+    /// Deterministic combining: the strongest effect (deny > require_approval > redact > warn >
+    /// allow); with no effect at all, the default (calls) or allow (results).
+    pub fn combine(&self, phase: Phase, effects: impl Iterator<Item = Verdict>) -> Verdict {
+        effects.max().unwrap_or(match phase {
+            Phase::Pre => self.default,
+            Phase::Post => Verdict::Allow,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
