@@ -13,7 +13,6 @@ use crate::policy::{Policy, Rule};
 pub(crate) struct Context<'a> {
     pub(crate) policy: &'a Policy,
     pub(crate) limits: &'a LimitStore,
-    pub(crate) has_masker: bool,
     pub(crate) shadow: bool,
 }
 
@@ -79,7 +78,7 @@ pub(crate) fn decide(
         reasons.push(reason);
         counted.extend(outcomes);
     }
-    let mut verdict = policy.combine(phase, effects.iter().copied());
+    let verdict = policy.combine(phase, effects.iter().copied());
     if evaluation.matches.is_empty() {
         reasons.push(default_reason(phase, verdict));
     }
@@ -102,14 +101,6 @@ pub(crate) fn decide(
     } else {
         Vec::new()
     };
-    if !context.has_masker && redactions.iter().any(|r| !r.entities.is_empty()) {
-        verdict = Verdict::Deny;
-        reasons.push(Reason {
-            code: "masker_missing".to_owned(),
-            rule_id: None,
-            message: "the decision needs PII entity masking but the guard has no masker".to_owned(),
-        });
-    }
     if let Some(state) = state.as_deref_mut() {
         if verdict.may_proceed() {
             state.commit(&counted, now_ms);

@@ -1,23 +1,17 @@
 //! Masking what the guard passes on or records: JSON pointers masked whole, PII entities
-//! masked by a [`Masker`] (the PII scanner plugs in here through the guard's builder).
-//!
-//! Without a masker the guard stays safe: a decision that needs entity masking is denied
-//! (reason `masker_missing`), and audit records mask every string, since the guard cannot tell
-//! which strings hold PII.
+//! masked by a [`Masker`]. The guard's default masker is the PII [`Scanner`] with type tags
+//! (`<EMAIL_ADDRESS>`); the builder takes another.
 
 use std::fmt;
 
 use serde_json::Value;
 
 use super::Redaction;
+use crate::pii::{Entity, MaskPolicy, Scanner};
 use crate::policy::Pointer;
 
 /// What replaces a masked value.
 pub const REDACTED: &str = "[REDACTED]";
-
-/// Marker in [`crate::audit::DecisionEvent::masked`] when every string was masked for lack of
-/// a masker.
-pub const ALL_STRINGS: &str = "all_strings";
 
 /// Finds and masks PII entities inside JSON values.
 pub trait Masker: Send + Sync + fmt::Debug {
@@ -25,6 +19,26 @@ pub trait Masker: Send + Sync + fmt::Debug {
     /// `entities` is empty) wherever they occur in `value`, and returns the entity names it
     /// masked, one per occurrence.
     fn mask(&self, value: &mut Value, entities: &[String]) -> Vec<String>;
+}
+
+impl Masker for Scanner {
+    fn mask(&self, value: &mut Value, entities: &[String]) -> Vec<String> {
+        let policy = MaskPolicy::default();
+        let policy = if entities.is_empty() {
+            policy
+        } else {
+            // Names were checked against the entity list when the policy loaded.
+            policy.only(
+                entities
+                    .iter()
+                    .filter_map(|name| name.parse::<Entity>().ok()),
+            )
+        };
+        self.mask_json(value, &policy)
+            .into_iter()
+            .map(|found| found.finding.entity.as_str().to_owned())
+            .collect()
+    }
 }
 
 /// Replaces the value at `pointer` (if any) with [`REDACTED`]; returns whether it was there.
@@ -41,29 +55,11 @@ pub(crate) fn mask_pointer(value: &mut Value, pointer: &str) -> bool {
     }
 }
 
-/// Replaces every string (keys stay) with [`REDACTED`]; returns whether any string was there.
-pub(crate) fn mask_all_strings(value: &mut Value) -> bool {
-    match value {
-        Value::String(text) => {
-            *text = REDACTED.to_owned();
-            true
-        }
-        Value::Array(items) => items
-            .iter_mut()
-            .fold(false, |any, item| mask_all_strings(item) | any),
-        Value::Object(members) => members
-            .values_mut()
-            .fold(false, |any, item| mask_all_strings(item) | any),
-        _ => false,
-    }
-}
-
 /// Applies redactions to a value: pointers first, then entities through the masker. Returns
-/// what was masked (pointers and entity names). Entity redactions without a masker are not
-/// applied; the guard never lets such a decision proceed.
+/// what was masked (pointers and entity names).
 pub(crate) fn apply(
     redactions: &[Redaction],
-    masker: Option<&dyn Masker>,
+    masker: &dyn Masker,
     value: &mut Value,
 ) -> Vec<String> {
     let mut masked = Vec::new();
@@ -78,29 +74,22 @@ pub(crate) fn apply(
         .iter()
         .flat_map(|r| r.entities.iter().cloned())
         .collect();
-    if let (false, Some(masker)) = (entities.is_empty(), masker) {
+    if !entities.is_empty() {
         masked.extend(masker.mask(value, &entities));
     }
     masked
 }
 
 /// The form of a value kept in audit records: the decision's redactions, then every PII
-/// entity the masker knows, or every string when there is no masker.
+/// entity the masker knows.
 pub(crate) fn for_record(
     redactions: &[Redaction],
-    masker: Option<&dyn Masker>,
+    masker: &dyn Masker,
     raw: &Value,
 ) -> (Value, Vec<String>) {
     let mut value = raw.clone();
     let mut masked = apply(redactions, masker, &mut value);
-    match masker {
-        Some(masker) => masked.extend(masker.mask(&mut value, &[])),
-        None => {
-            if mask_all_strings(&mut value) {
-                masked.push(ALL_STRINGS.to_owned());
-            }
-        }
-    }
+    masked.extend(masker.mask(&mut value, &[]));
     masked.sort();
     masked.dedup();
     (value, masked)
@@ -126,18 +115,34 @@ mod tests {
     }
 
     #[test]
-    fn records_without_a_masker_keep_no_string() {
+    fn records_mask_redacted_pointers_and_every_entity_the_scanner_finds() {
         let redactions = [Redaction {
             rule_id: "r".into(),
             pointers: vec!["/amount".into()],
             entities: vec![],
         }];
-        let raw = json!({"amount": 5, "note": "call 555-0100", "tags": ["x"], "ok": true});
-        let (value, masked) = for_record(&redactions, None, &raw);
+        let raw = json!({"amount": 5, "note": "mail jo@example.org", "tags": ["x"], "ok": true});
+        let (value, masked) = for_record(&redactions, &Scanner::default(), &raw);
         assert_eq!(
             value,
-            json!({"amount": "[REDACTED]", "note": "[REDACTED]", "tags": ["[REDACTED]"], "ok": true})
+            json!({"amount": "[REDACTED]", "note": "mail <EMAIL_ADDRESS>", "tags": ["x"], "ok": true})
         );
-        assert_eq!(masked, ["/amount", ALL_STRINGS]);
+        assert_eq!(masked, ["/amount", "EMAIL_ADDRESS"]);
+    }
+
+    #[test]
+    fn entity_redactions_mask_only_the_named_entities() {
+        let redactions = [Redaction {
+            rule_id: "r".into(),
+            pointers: vec![],
+            entities: vec!["CREDIT_CARD".into()],
+        }];
+        let mut value = json!({"to": "jo@example.org", "body": "card 4111 1111 1111 1111"});
+        let masked = apply(&redactions, &Scanner::default(), &mut value);
+        assert_eq!(
+            value,
+            json!({"to": "jo@example.org", "body": "card <CREDIT_CARD>"})
+        );
+        assert_eq!(masked, ["CREDIT_CARD"]);
     }
 }

@@ -33,11 +33,12 @@ pub use clock::{unix_ms, Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Phase, Reason, Redaction, Severity, Verdict};
 pub use limit_file::{LimitFile, LimitFileError, LOCK_FILE, STATE_FILE};
 pub use limits::{LimitState, LimitStore, LimitsUnavailable};
-pub use mask::{Masker, ALL_STRINGS, REDACTED};
+pub use mask::{Masker, REDACTED};
 pub use metrics::{DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_SERIES};
 pub use run::RunError;
 
 use crate::audit::{AuditEvent, AuditSink, MemorySink, PolicyLoadedEvent, SinkError};
+use crate::pii::Scanner;
 use crate::policy::{Explanation, LimitTrace, Policy, PolicyError};
 use decide::Context;
 use metrics::Metrics;
@@ -53,7 +54,7 @@ struct Shared {
     policy: ArcSwap<Policy>,
     reload_lock: Mutex<()>,
     sink: Arc<dyn AuditSink>,
-    masker: Option<Arc<dyn Masker>>,
+    masker: Arc<dyn Masker>,
     clock: Arc<dyn Clock>,
     limits: LimitStore,
     metrics: Metrics,
@@ -66,7 +67,7 @@ impl fmt::Debug for Guard {
         f.debug_struct("Guard")
             .field("policy_version", &self.policy_version())
             .field("shadow", &self.shared.shadow)
-            .field("masker", &self.shared.masker.is_some())
+            .field("masker", &self.shared.masker)
             .finish_non_exhaustive()
     }
 }
@@ -76,7 +77,7 @@ impl fmt::Debug for Guard {
 pub struct GuardBuilder {
     policy: Policy,
     sink: Option<Arc<dyn AuditSink>>,
-    masker: Option<Arc<dyn Masker>>,
+    masker: Arc<dyn Masker>,
     clock: Arc<dyn Clock>,
     limits: LimitState,
     shadow: bool,
@@ -99,9 +100,10 @@ impl GuardBuilder {
         self
     }
 
-    /// The PII masker used for `redact` entities and for audit records.
+    /// The PII masker used for `redact` entities and for audit records. Default: the PII
+    /// [`crate::pii::Scanner`] for every entity, masking with type tags.
     pub fn masker(mut self, masker: Arc<dyn Masker>) -> Self {
-        self.masker = Some(masker);
+        self.masker = masker;
         self
     }
 
@@ -158,7 +160,7 @@ impl Guard {
         GuardBuilder {
             policy,
             sink: None,
-            masker: None,
+            masker: Arc::new(Scanner::default()),
             clock: Arc::new(SystemClock),
             limits: LimitState::default(),
             shadow: false,
@@ -201,7 +203,6 @@ impl Guard {
         let context = Context {
             policy: &policy,
             limits: &shared.limits,
-            has_masker: shared.masker.is_some(),
             shadow: shared.shadow,
         };
         let decided = catch_unwind(AssertUnwindSafe(|| {
@@ -231,7 +232,7 @@ impl Guard {
                     call,
                     raw,
                     shared.sink.as_ref(),
-                    shared.masker.as_deref(),
+                    shared.masker.as_ref(),
                     eval_ns / 1_000,
                 );
                 shared.sink.append(AuditEvent::Decision(event))
@@ -257,7 +258,7 @@ impl Guard {
     /// Masks what a `redact` decision names in `value` (the call's arguments, or its result)
     /// and returns what was masked.
     pub fn apply_redactions(&self, decision: &Decision, value: &mut Value) -> Vec<String> {
-        mask::apply(&decision.redactions, self.shared.masker.as_deref(), value)
+        mask::apply(&decision.redactions, self.shared.masker.as_ref(), value)
     }
 
     /// Explains how the policy in force decides a call (`result` is `None`) or its result,

@@ -48,7 +48,7 @@ pub(crate) fn decision_event(
     call: &ToolCall,
     raw: &Value,
     sink: &dyn AuditSink,
-    masker: Option<&dyn Masker>,
+    masker: &dyn Masker,
     eval_us: u64,
 ) -> DecisionEvent {
     let (args, masked) = mask::for_record(&decision.redactions, masker, raw);

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::mask::{self, REDACTED};
+use super::mask::REDACTED;
 use super::{Decision, Guard, ToolCall, Verdict};
 use crate::audit::{AuditEvent, OutcomeEvent, OutcomeStatus, SinkError};
 
@@ -84,17 +84,10 @@ impl Guard {
         Ok(result)
     }
 
-    /// Text as it may appear in a record: PII masked by the masker, or withheld without one.
+    /// Text as it may appear in a record: PII masked.
     fn masked_text(&self, text: &str) -> String {
         let mut value = Value::String(text.to_owned());
-        match self.shared.masker.as_deref() {
-            Some(masker) => {
-                masker.mask(&mut value, &[]);
-            }
-            None => {
-                mask::mask_all_strings(&mut value);
-            }
-        }
+        self.shared.masker.mask(&mut value, &[]);
         match value {
             Value::String(text) => text,
             _ => REDACTED.to_owned(),

@@ -185,7 +185,9 @@ fn every_decision_is_recorded_masked_with_a_keyed_hash() {
     let recorded = event.args.to_string();
     assert!(!recorded.contains("4111"), "{recorded}");
     assert!(!recorded.contains("elsewhere.org"), "{recorded}");
-    assert_eq!(event.masked, ["/body", ALL_STRINGS]);
+    assert_eq!(event.args["to"], "<EMAIL_ADDRESS>");
+    assert_eq!(event.args["subject"], "Your order");
+    assert_eq!(event.masked, ["/body", "EMAIL_ADDRESS"]);
 }
 
 #[test]
@@ -274,12 +276,21 @@ fn a_failing_sink_denies_even_in_shadow_mode() {
 }
 
 #[test]
-fn entity_redaction_without_a_masker_denies() {
+fn entity_redaction_masks_only_the_named_entities_in_the_call() {
     let yaml = "rules:\n  - id: pii\n    match: {tool: send_email}\n    effect: redact\n    redact: {entities: [CREDIT_CARD]}\n";
-    let guard = Guard::builder(Policy::from_text(yaml, Format::Yaml, "p.yaml").unwrap()).build();
-    let decision = guard.check(&email("a@b.org"));
-    assert_eq!(decision.verdict, Verdict::Deny);
-    assert_eq!(codes(&decision), ["rule_matched", "masker_missing"]);
+    let sink = Arc::new(MemorySink::new());
+    let guard = Guard::builder(Policy::from_text(yaml, Format::Yaml, "p.yaml").unwrap())
+        .sink(sink.clone())
+        .build();
+    let sent = guard.run(&email("a@b.org"), Ok::<_, String>).unwrap();
+    assert_eq!(sent["body"], "Card <CREDIT_CARD>");
+    assert_eq!(sent["to"], "a@b.org", "the recipient is not a named entity");
+    let record = &decisions(&sink)[0];
+    assert_eq!(
+        record.args["to"], "<EMAIL_ADDRESS>",
+        "records mask every entity"
+    );
+    assert_eq!(record.masked, ["CREDIT_CARD", "EMAIL_ADDRESS"]);
 }
 
 /// Masks the digits of card-like numbers as `CREDIT_CARD`; stands in for the PII scanner.
@@ -305,7 +316,7 @@ impl Masker for DigitMasker {
 }
 
 #[test]
-fn entity_redaction_uses_the_masker_for_the_call_and_the_record() {
+fn a_custom_masker_replaces_the_scanner() {
     let yaml = "rules:\n  - id: pii\n    match: {tool: send_email}\n    effect: redact\n    redact: {entities: [CREDIT_CARD]}\n";
     let sink = Arc::new(MemorySink::new());
     let guard = Guard::builder(Policy::from_text(yaml, Format::Yaml, "p.yaml").unwrap())

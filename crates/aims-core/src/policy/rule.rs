@@ -306,7 +306,7 @@ impl<'de> Deserialize<'de> for ControlId {
     }
 }
 
-/// A PII entity name such as `EMAIL_ADDRESS`: upper-case letters, digits and `_`.
+/// A PII entity name such as `EMAIL_ADDRESS`, checked against the PII scanner's entities.
 #[derive(Debug)]
 struct EntityName(String);
 
@@ -320,17 +320,16 @@ impl Visitor<'_> for EntityNameVisitor {
     }
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<EntityName, E> {
-        let valid = value.chars().next().is_some_and(|c| c.is_ascii_uppercase())
-            && value
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
-        if valid {
-            Ok(EntityName(value.to_owned()))
-        } else {
-            Err(E::custom(format!(
-                "invalid PII entity name `{value}` (expected upper-case letters, digits and `_`, such as EMAIL_ADDRESS)"
-            )))
-        }
+        value
+            .parse::<crate::pii::Entity>()
+            .map(|entity| EntityName(entity.as_str().to_owned()))
+            .map_err(|_| {
+                let known: Vec<&str> = crate::pii::Entity::ALL.iter().map(|e| e.as_str()).collect();
+                E::custom(format!(
+                    "unknown PII entity `{value}` (expected one of {})",
+                    known.join(", ")
+                ))
+            })
     }
 }
 

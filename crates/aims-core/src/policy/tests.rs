@@ -231,7 +231,8 @@ fn explain_lists_every_rule_and_why() {
 
 #[test]
 fn malformed_policies_are_rejected_with_file_line_and_column() {
-    let cases: [(&str, &str); 14] = [
+    let cases: [(&str, &str); 15] = [
+        ("rules:\n  - id: a\n    match: {}\n    effect: redact\n    redact: {entities: [EMAIL]}\n", "bad.yaml:5:25: rules[0].redact.entities[0]: unknown PII entity `EMAIL`"),
         ("rules:\n  - id: a\n    match: {}\n    efect: deny\n", "bad.yaml:4:5: rules[0]: unknown field `efect`"),
         ("rules:\n  - id: a\n    match: {}\n    effect: block\n", "bad.yaml:4:13: rules[0].effect: unknown variant `block`"),
         ("rules:\n  - id: a\n    match: {tool: 5}\n    effect: deny\n", "bad.yaml:3:19: rules[0].match.tool: invalid type: integer `5`"),
