@@ -5,8 +5,6 @@ use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use fs4::fs_std::FileExt;
-
 use super::limits::LimitState;
 
 /// The state file's name inside the directory.
@@ -61,7 +59,8 @@ impl LimitFile {
             .write(true)
             .open(&lock_path)
             .map_err(io(&lock_path))?;
-        lock.lock_exclusive().map_err(io(&lock_path))?;
+        rustix::fs::flock(&lock, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|errno| io(&lock_path)(errno.into()))?;
         let state_path = dir.join(STATE_FILE);
         let state = match fs::read(&state_path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| LimitFileError::Corrupt {
@@ -103,6 +102,6 @@ impl LimitFile {
 impl Drop for LimitFile {
     fn drop(&mut self) {
         // Closing the file releases the lock too; unlocking first just makes it prompt.
-        let _ = FileExt::unlock(&self.lock);
+        let _ = rustix::fs::flock(&self.lock, rustix::fs::FlockOperation::Unlock);
     }
 }
