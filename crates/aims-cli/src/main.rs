@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Keys for, offline verification of, and proofs from the tamper-evident audit log.
+    Audit(cmd::audit::Args),
     /// Print the ISO/IEC 42001 clauses and the 38 Annex A controls.
     Catalog(cmd::catalog::Args),
     /// Find or mask PII and secrets (emails, cards, IBANs, national ids, keys, tokens).
@@ -30,6 +32,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Audit(args) => cmd::audit::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Pii(args) => cmd::pii::run(args),
         Command::Register(args) => cmd::register::run(args),

@@ -14,6 +14,23 @@ use sha2::{Digest, Sha256};
 
 use super::files;
 
+/// The environment variable naming the signing key file for commands that write a log.
+pub const SIGNING_KEY_ENV: &str = "AIMS_SIGNING_KEY";
+
+/// Where [`NoteSigner::for_log`] found the key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The file given explicitly.
+    Given(PathBuf),
+    /// The file named by `AIMS_SIGNING_KEY`.
+    Environment(PathBuf),
+    /// The key generated earlier inside the log directory.
+    InLogDir(PathBuf),
+    /// A new key, just generated inside the log directory. A key kept beside the log
+    /// proves integrity only against outsiders: callers should say so.
+    Generated(PathBuf),
+}
+
 /// The algorithm byte C2SP assigns to Ed25519.
 const ALG_ED25519: u8 = 0x01;
 const PRIVATE_PREFIX: &str = "PRIVATE+KEY+";
@@ -104,6 +121,32 @@ impl NoteSigner {
         let mut seed = [0u8; 32];
         random_bytes(&mut seed)?;
         Self::from_seed(name, seed)
+    }
+
+    /// The signing key for a command that writes the log in `log_dir`: the file `given`,
+    /// else the file named by `AIMS_SIGNING_KEY`, else `signing.key` inside the log
+    /// directory, generated (with `signing.key.pub`) on first use.
+    pub fn for_log(log_dir: &Path, given: Option<&Path>) -> Result<(Self, KeySource), KeyError> {
+        if let Some(path) = given {
+            return Ok((Self::read(path)?, KeySource::Given(path.to_path_buf())));
+        }
+        if let Some(path) = std::env::var_os(SIGNING_KEY_ENV).filter(|value| !value.is_empty()) {
+            let path = PathBuf::from(path);
+            return Ok((Self::read(&path)?, KeySource::Environment(path)));
+        }
+        let path = log_dir.join(files::GENERATED_KEY);
+        if path.exists() {
+            return Ok((Self::read(&path)?, KeySource::InLogDir(path)));
+        }
+        files::Layout::new(log_dir)
+            .create_dir()
+            .map_err(|source| KeyError::Io {
+                path: log_dir.to_path_buf(),
+                source,
+            })?;
+        let signer = Self::generate("aims-audit")?;
+        signer.write(&path)?;
+        Ok((signer, KeySource::Generated(path)))
     }
 
     /// Parses the `PRIVATE+KEY+...` text form.
@@ -318,6 +361,34 @@ mod tests {
         assert!(NoteSigner::from_seed("has space", [1; 32]).is_err());
         assert!(NoteSigner::from_seed("a+b", [1; 32]).is_err());
         assert!(!format!("{signer:?}").contains(&BASE64.encode([9u8; 32])));
+    }
+
+    #[test]
+    fn a_log_without_a_given_key_generates_one_once_inside_its_directory() {
+        // The environment is shared by every test thread, so it is read, never set.
+        assert!(
+            std::env::var_os(SIGNING_KEY_ENV).is_none(),
+            "run the tests without {SIGNING_KEY_ENV}"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let log_dir = dir.path().join("log");
+        let (first, source) = NoteSigner::for_log(&log_dir, None).unwrap();
+        assert_eq!(source, KeySource::Generated(log_dir.join("signing.key")));
+        let (again, source) = NoteSigner::for_log(&log_dir, None).unwrap();
+        assert_eq!(source, KeySource::InLogDir(log_dir.join("signing.key")));
+        assert_eq!(again.verifier(), first.verifier());
+        assert_eq!(
+            NoteVerifier::read(&log_dir.join("signing.key.pub")).unwrap(),
+            first.verifier()
+        );
+        let elsewhere = dir.path().join("k");
+        NoteSigner::from_seed("x", [5; 32])
+            .unwrap()
+            .write(&elsewhere)
+            .unwrap();
+        let (given, source) = NoteSigner::for_log(&log_dir, Some(&elsewhere)).unwrap();
+        assert_eq!(source, KeySource::Given(elsewhere));
+        assert_eq!(given.name(), "x");
     }
 
     #[test]
