@@ -23,8 +23,12 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Print the ISO/IEC 42001 clauses and the 38 Annex A controls.
     Catalog(cmd::catalog::Args),
+    /// Decide one tool call with a policy (a pre-tool hook): exit 0 proceed, 1 blocked.
+    Check(cmd::check::Args),
     /// Find or mask PII and secrets (emails, cards, IBANs, national ids, keys, tokens).
     Pii(cmd::pii::Args),
+    /// Validate guard policies and explain their decisions.
+    Policy(cmd::policy::Args),
     /// Work with an AIMS register directory (`aims register check DIR`).
     Register(cmd::register::Args),
 }
@@ -34,7 +38,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),
+        Command::Check(args) => cmd::check::run(args),
         Command::Pii(args) => cmd::pii::run(args),
+        Command::Policy(args) => cmd::policy::run(args),
         Command::Register(args) => cmd::register::run(args),
     };
     match result {

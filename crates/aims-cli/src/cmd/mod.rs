@@ -3,7 +3,9 @@
 
 pub mod audit;
 pub mod catalog;
+pub mod check;
 pub mod pii;
+pub mod policy;
 pub mod register;
 
 /// A usage or I/O error: printed on stderr, exit code 2.
