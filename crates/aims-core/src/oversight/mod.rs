@@ -1,1 +1,59 @@
 //! Human oversight at runtime: approval requests, incidents and anomaly monitoring.
+//!
+//! - [`store`]: the embedded SQLite database (WAL, versioned schema) that keeps pending work
+//!   across restarts.
+//! - [`approvals`]: requests bound to the exact call, two-person rule, expiry and escalation.
+//! - [`anomaly`]: per-agent EWMA and CUSUM on deny and approval-request rates.
+//! - [`clock`]: the injectable time source.
+//!
+//! The parameters and their defaults are documented in `docs/oversight.md`.
+
+pub mod anomaly;
+pub mod approvals;
+pub mod clock;
+pub mod store;
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+pub use anomaly::{Anomaly, AnomalyConfig, AnomalyLevel, AnomalyMonitor, RateDetector, Signal};
+pub use approvals::{
+    ApprovalError, ApprovalNotice, ApprovalNotifier, ApprovalRequest, ApprovalStatus,
+    ApprovalStep, Approvals, Checkpoint, OnTimeout,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use store::{OversightStore, StoreError};
+
+/// A new id such as `apr_3f9c0a1b2c4d5e6f7a8b`: unique across threads and processes sharing a
+/// store (a per-process random key, the process id, a counter and the time go into it), and
+/// not guessable from another id.
+fn new_id(prefix: &str, seed: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    // RandomState carries a random key per process; hashing through it keeps ids unpredictable
+    // without another dependency.
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write(seed.as_bytes());
+    hasher.write_u32(std::process::id());
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_i128(time::OffsetDateTime::now_utc().unix_timestamp_nanos());
+    let high = hasher.finish();
+    hasher.write_u8(0xa5);
+    let low = hasher.finish();
+    format!("{prefix}_{high:016x}{:04x}", low & 0xffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn ids_are_distinct_and_prefixed() {
+        let ids: HashSet<String> = (0..10_000).map(|_| new_id("apr", "same seed")).collect();
+        assert_eq!(ids.len(), 10_000);
+        assert!(ids
+            .iter()
+            .all(|id| id.starts_with("apr_") && id.len() == 4 + 20));
+    }
+}
