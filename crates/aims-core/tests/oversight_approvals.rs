@@ -1,6 +1,7 @@
 //! Approval requests end to end on a real SQLite store: restart, two-person rule, self-approval,
 //! binding to the exact call, re-evaluation at execution, expiry and escalation on a manual
 //! clock, wait/status/notify, audit records, and concurrent resolution exactly once.
+#![allow(clippy::unwrap_used)] // a test: fixture helpers fail it loudly
 
 use std::collections::HashMap;
 use std::sync::mpsc;
@@ -9,10 +10,10 @@ use std::time::Duration as StdDuration;
 
 use aims_core::audit::{AuditEvent, AuditSink, MemorySink, SinkError};
 use aims_core::guard::{Decision, Phase, ToolCall, Verdict};
+use aims_core::model::{CheckpointTrigger, OnTimeout, OversightCheckpoint};
 use aims_core::oversight::approvals::ApprovalNotice;
 use aims_core::oversight::{
-    ApprovalError, ApprovalStatus, ApprovalStep, Approvals, Checkpoint, Clock, ManualClock,
-    OnTimeout, OversightStore,
+    ApprovalError, ApprovalStatus, ApprovalStep, Approvals, Clock, ManualClock, OversightStore,
 };
 use serde_json::{json, Value};
 use time::macros::datetime;
@@ -21,12 +22,18 @@ use time::Duration;
 const POLICY_V1: &str = "policy-v1";
 const POLICY_V2: &str = "policy-v2";
 
-fn refund_checkpoint() -> Checkpoint {
-    Checkpoint {
+fn refund_checkpoint() -> OversightCheckpoint {
+    OversightCheckpoint {
         id: "refund-approval".into(),
+        ai_system_id: "cs-assistant".into(),
+        description: None,
+        trigger: CheckpointTrigger {
+            policy_rules: vec!["refund-over-100".into()],
+            tools: vec![],
+        },
         approver_roles: vec!["supervisor".into()],
         required_approvals: 1,
-        timeout: Duration::minutes(30),
+        timeout_seconds: 30 * 60,
         on_timeout: OnTimeout::Deny,
         escalate_to: None,
     }
@@ -49,11 +56,7 @@ fn decision(verdict: Verdict, checkpoint: Option<&str>, policy_version: &str) ->
 }
 
 fn needs_approval() -> Decision {
-    decision(
-        Verdict::RequireApproval,
-        Some("refund-approval"),
-        POLICY_V1,
-    )
+    decision(Verdict::RequireApproval, Some("refund-approval"), POLICY_V1)
 }
 
 fn refund_call(amount: u64) -> ToolCall {
@@ -85,11 +88,11 @@ impl Fixture {
         }
     }
 
-    fn approvals(&self, checkpoint: Checkpoint) -> Approvals {
+    fn approvals(&self, checkpoint: OversightCheckpoint) -> Approvals {
         let store = Arc::new(OversightStore::open(&self.path).unwrap());
         Approvals::new(store, self.sink.clone())
             .with_clock(self.clock.clone())
-            .with_checkpoint(checkpoint)
+            .with_checkpoint(&checkpoint)
             .unwrap()
     }
 
@@ -111,7 +114,10 @@ fn pending_requests_survive_a_restart() {
     let fx = Fixture::new();
     let id = {
         let approvals = fx.approvals(refund_checkpoint());
-        approvals.request(&refund_call(250), &needs_approval()).unwrap().id
+        approvals
+            .request(&refund_call(250), &needs_approval())
+            .unwrap()
+            .id
     };
     // A new process: a fresh store handle and service, no checkpoint configured at all. The
     // request keeps the rules it was made with.
@@ -122,7 +128,10 @@ fn pending_requests_survive_a_restart() {
     assert_eq!(pending[0].id, id);
     assert_eq!(pending[0].status, ApprovalStatus::Pending);
     assert_eq!(pending[0].approver_roles, vec!["supervisor"]);
-    assert_eq!(pending[0].requested_by, vec!["support-agent", "customer-42"]);
+    assert_eq!(
+        pending[0].requested_by,
+        vec!["support-agent", "customer-42"]
+    );
 
     let approved = restarted.approve(&id, "sam", "supervisor", None).unwrap();
     assert_eq!(approved.status, ApprovalStatus::Approved);
@@ -136,7 +145,7 @@ fn pending_requests_survive_a_restart() {
 #[test]
 fn two_person_rule_needs_two_distinct_approvers() {
     let fx = Fixture::new();
-    let approvals = fx.approvals(Checkpoint {
+    let approvals = fx.approvals(OversightCheckpoint {
         approver_roles: vec!["supervisor".into(), "finance".into()],
         required_approvals: 2,
         ..refund_checkpoint()
@@ -217,7 +226,10 @@ fn the_agent_or_user_behind_a_call_cannot_approve_it() {
         approvals.reject(&id, "sam", "intern", None),
         Err(ApprovalError::RoleNotAllowed { .. })
     ));
-    assert_eq!(approvals.status(&id).unwrap().status, ApprovalStatus::Pending);
+    assert_eq!(
+        approvals.status(&id).unwrap().status,
+        ApprovalStatus::Pending
+    );
     assert_eq!(fx.steps(&id), ["requested"]);
 
     let rejected = approvals
@@ -259,7 +271,10 @@ fn a_changed_call_is_refused_and_the_approved_one_runs_once() {
         Err(ApprovalError::CallChanged(_))
     ));
     // Refusals leave the approval standing for the call that was approved.
-    assert_eq!(approvals.status(&id).unwrap().status, ApprovalStatus::Approved);
+    assert_eq!(
+        approvals.status(&id).unwrap().status,
+        ApprovalStatus::Approved
+    );
 
     approvals
         .execute(&id, &refund_call(250), &needs_approval())
@@ -313,11 +328,7 @@ fn a_policy_that_changed_since_the_approval_is_obeyed_at_execution() {
     ));
     // Policy v2 still wants this checkpoint: the approval covers it, and the binding was to
     // the call under the policy that asked.
-    let same_checkpoint = decision(
-        Verdict::RequireApproval,
-        Some("refund-approval"),
-        POLICY_V2,
-    );
+    let same_checkpoint = decision(Verdict::RequireApproval, Some("refund-approval"), POLICY_V2);
     let executed = approvals.execute(&id, &call, &same_checkpoint).unwrap();
     assert_eq!(executed.status, ApprovalStatus::Executed);
 }
@@ -331,7 +342,10 @@ fn an_unanswered_request_expires_and_late_approvals_are_refused() {
         .unwrap()
         .id;
     fx.clock.advance(Duration::minutes(29));
-    assert_eq!(approvals.status(&id).unwrap().status, ApprovalStatus::Pending);
+    assert_eq!(
+        approvals.status(&id).unwrap().status,
+        ApprovalStatus::Pending
+    );
     fx.clock.advance(Duration::minutes(1));
     assert!(matches!(
         approvals.approve(&id, "sam", "supervisor", None),
@@ -353,7 +367,7 @@ fn an_unanswered_request_expires_and_late_approvals_are_refused() {
 #[test]
 fn a_timed_out_request_escalates_once_then_expires() {
     let fx = Fixture::new();
-    let approvals = fx.approvals(Checkpoint {
+    let approvals = fx.approvals(OversightCheckpoint {
         on_timeout: OnTimeout::Escalate,
         escalate_to: Some("director".into()),
         ..refund_checkpoint()
@@ -396,7 +410,7 @@ fn a_timed_out_request_escalates_once_then_expires() {
 #[test]
 fn a_request_looked_at_long_after_both_windows_closed_escalates_and_expires_in_one_go() {
     let fx = Fixture::new();
-    let approvals = fx.approvals(Checkpoint {
+    let approvals = fx.approvals(OversightCheckpoint {
         on_timeout: OnTimeout::Escalate,
         escalate_to: Some("director".into()),
         ..refund_checkpoint()
@@ -416,7 +430,7 @@ fn a_request_looked_at_long_after_both_windows_closed_escalates_and_expires_in_o
 #[test]
 fn on_timeout_allow_approves_without_a_human() {
     let fx = Fixture::new();
-    let approvals = fx.approvals(Checkpoint {
+    let approvals = fx.approvals(OversightCheckpoint {
         on_timeout: OnTimeout::Allow,
         ..refund_checkpoint()
     });
@@ -425,7 +439,10 @@ fn on_timeout_allow_approves_without_a_human() {
         .unwrap()
         .id;
     fx.clock.advance(Duration::hours(1));
-    assert_eq!(approvals.status(&id).unwrap().status, ApprovalStatus::Approved);
+    assert_eq!(
+        approvals.status(&id).unwrap().status,
+        ApprovalStatus::Approved
+    );
     let notes: Vec<Option<String>> = fx
         .sink
         .events()
@@ -436,7 +453,10 @@ fn on_timeout_allow_approves_without_a_human() {
         })
         .collect();
     assert_eq!(notes.len(), 1);
-    assert!(notes[0].as_deref().unwrap_or("").contains("on_timeout allow"));
+    assert!(notes[0]
+        .as_deref()
+        .unwrap_or("")
+        .contains("on_timeout allow"));
 }
 
 #[test]
@@ -515,7 +535,7 @@ fn notifiers_hear_every_step_by_callback_and_by_channel() {
     let store = Arc::new(OversightStore::open(&fx.path).unwrap());
     let approvals = Approvals::new(store, fx.sink.clone())
         .with_clock(fx.clock.clone())
-        .with_checkpoint(Checkpoint {
+        .with_checkpoint(&OversightCheckpoint {
             required_approvals: 2,
             ..refund_checkpoint()
         })
@@ -571,7 +591,7 @@ fn a_step_the_audit_log_refuses_does_not_happen() {
     let fx = Fixture::new();
     let store = Arc::new(OversightStore::open(&fx.path).unwrap());
     let approvals = Approvals::new(store.clone(), Arc::new(FailedSink))
-        .with_checkpoint(refund_checkpoint())
+        .with_checkpoint(&refund_checkpoint())
         .unwrap();
     assert!(matches!(
         approvals.request(&refund_call(250), &needs_approval()),
@@ -581,7 +601,7 @@ fn a_step_the_audit_log_refuses_does_not_happen() {
 
     // A request made while the log worked cannot be approved while it fails.
     let working = Approvals::new(store.clone(), fx.sink.clone())
-        .with_checkpoint(refund_checkpoint())
+        .with_checkpoint(&refund_checkpoint())
         .unwrap();
     let id = working
         .request(&refund_call(250), &needs_approval())
@@ -621,26 +641,26 @@ fn only_require_approval_decisions_at_known_checkpoints_open_requests() {
         Err(ApprovalError::UnknownRequest(_))
     ));
     for broken in [
-        Checkpoint {
+        OversightCheckpoint {
             approver_roles: vec![],
             ..refund_checkpoint()
         },
-        Checkpoint {
+        OversightCheckpoint {
             required_approvals: 0,
             ..refund_checkpoint()
         },
-        Checkpoint {
-            timeout: Duration::ZERO,
+        OversightCheckpoint {
+            timeout_seconds: 0,
             ..refund_checkpoint()
         },
-        Checkpoint {
+        OversightCheckpoint {
             on_timeout: OnTimeout::Escalate,
             ..refund_checkpoint()
         },
     ] {
         let store = Arc::new(OversightStore::open(&fx.path).unwrap());
         assert!(matches!(
-            Approvals::new(store, fx.sink.clone()).with_checkpoint(broken),
+            Approvals::new(store, fx.sink.clone()).with_checkpoint(&broken),
             Err(ApprovalError::InvalidCheckpoint { .. })
         ));
     }
@@ -746,10 +766,7 @@ fn a_hundred_concurrent_requests_on_eight_threads_are_each_resolved_exactly_once
         })
         .collect();
     assert_eq!(steps.len(), 2 * REQUESTS);
-    assert_eq!(
-        steps.iter().filter(|s| *s == "requested").count(),
-        REQUESTS
-    );
+    assert_eq!(steps.iter().filter(|s| *s == "requested").count(), REQUESTS);
 }
 
 #[test]
@@ -764,4 +781,36 @@ fn request_times_come_from_the_injected_clock() {
         .unwrap();
     assert_eq!(request.requested_at, fx.clock.now());
     assert_eq!(request.expires_at, datetime!(2040-01-01 00:30 UTC));
+}
+
+#[test]
+fn approver_notes_reach_the_audit_log_masked_and_the_store_as_written() {
+    let fx = Fixture::new();
+    let approvals = fx.approvals(refund_checkpoint());
+    let id = approvals
+        .request(&refund_call(250), &needs_approval())
+        .unwrap()
+        .id;
+    let note = "customer jane.doe@example.com confirmed by phone";
+    let request = approvals
+        .reject(&id, "sam", "supervisor", Some(note))
+        .unwrap();
+    assert_eq!(request.votes[0].note.as_deref(), Some(note));
+    let audited: Vec<String> = fx
+        .sink
+        .events()
+        .into_iter()
+        .filter_map(|event| match event {
+            AuditEvent::Approval(e) if e.step == "rejected" => e.note,
+            _ => None,
+        })
+        .collect();
+    assert_eq!(audited.len(), 1);
+    assert!(
+        !audited[0].contains("jane.doe@example.com"),
+        "{}",
+        audited[0]
+    );
+    assert!(audited[0].contains("<EMAIL_ADDRESS>"), "{}", audited[0]);
+    assert!(audited[0].starts_with("customer "));
 }

@@ -345,6 +345,51 @@ mod tests {
             .collect()
     }
 
+    /// The calibration table of `docs/oversight.md`: false alarms on stationary streams and
+    /// detection delays after a known change point, over 50 seeded streams per row. Print it
+    /// with `cargo test --workspace --lib anomaly_calibration -- --nocapture`.
+    #[test]
+    fn anomaly_calibration_meets_the_documented_bounds() {
+        const STREAMS: u64 = 50;
+        const LENGTH: usize = 20_000;
+        const CHANGE: usize = 1_000;
+        const WINDOW: usize = 2_000;
+        println!(
+            "| p0 | false alarms per 10^6 | p0 + 0.1: median / max / missed | p0 + 0.3 | 0.8 |"
+        );
+        println!("|---|---|---|---|---|");
+        for p0 in [0.0, 0.02, 0.05, 0.1, 0.3] {
+            let false_alarms: usize = (1..=STREAMS)
+                .map(|seed| alarms(seed, p0, LENGTH, p0, 0).len())
+                .sum();
+            let per_million = false_alarms as f64 * 1e6 / (STREAMS as f64 * LENGTH as f64);
+            // Detecting the 0.8 shift is required of every row; the others are reported.
+            let mut row = format!("| {p0} | {per_million:.0} |");
+            for p1 in [p0 + 0.1, p0 + 0.3, 0.8] {
+                let mut delays: Vec<usize> = Vec::new();
+                let mut missed = 0;
+                for seed in 1..=STREAMS {
+                    let found = alarms(seed + 1_000, p0, CHANGE, p1, WINDOW);
+                    match found.into_iter().find(|&i| i >= CHANGE) {
+                        Some(i) => delays.push(i - CHANGE),
+                        None => missed += 1,
+                    }
+                }
+                delays.sort_unstable();
+                let median = delays.get(delays.len() / 2).copied().unwrap_or(0);
+                let max = delays.last().copied().unwrap_or(0);
+                row.push_str(&format!(" {median} / {max} / {missed} |"));
+                if p1 == 0.8 {
+                    assert_eq!(missed, 0, "p0 {p0}: a shift to 0.8 was missed");
+                }
+            }
+            println!("{row}");
+            if p0 <= 0.05 {
+                assert!(per_million < 5.0, "p0 {p0}: {per_million} false alarms");
+            }
+        }
+    }
+
     #[test]
     fn cusum_finds_a_known_change_point_quickly_and_never_before_it() {
         const CHANGE: usize = 1_000;

@@ -19,8 +19,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 pub use anomaly::{Anomaly, AnomalyConfig, AnomalyLevel, AnomalyMonitor, RateDetector, Signal};
 pub use approvals::{
-    ApprovalError, ApprovalNotice, ApprovalNotifier, ApprovalRequest, ApprovalStatus,
-    ApprovalStep, Approvals, Checkpoint, OnTimeout,
+    ApprovalError, ApprovalNotice, ApprovalNotifier, ApprovalRequest, ApprovalStatus, ApprovalStep,
+    Approvals,
 };
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use store::{OversightStore, StoreError};

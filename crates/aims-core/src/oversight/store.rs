@@ -214,9 +214,11 @@ pub(crate) fn to_nanos(at: OffsetDateTime) -> Result<i64, StoreError> {
 
 /// A stored timestamp read back, in UTC.
 pub(crate) fn from_nanos(nanos: i64) -> Result<OffsetDateTime, StoreError> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).map_err(|err| StoreError::Corrupt {
-        what: "timestamp",
-        detail: err.to_string(),
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(nanos)).map_err(|err| {
+        StoreError::Corrupt {
+            what: "timestamp",
+            detail: err.to_string(),
+        }
     })
 }
 

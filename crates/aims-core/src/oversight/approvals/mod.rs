@@ -18,13 +18,15 @@ use time::{Duration, OffsetDateTime};
 
 use crate::audit::{ApprovalEvent, AuditEvent, AuditSink, SinkError};
 use crate::guard::{Decision, ToolCall, Verdict};
+use crate::model::{OnTimeout, OversightCheckpoint};
 use crate::oversight::clock::{Clock, SystemClock};
 use crate::oversight::store::{OversightStore, StoreError};
+use crate::pii::{MaskPolicy, PiiError, Scanner, ScannerConfig};
 
 pub use notify::{ApprovalNotice, ApprovalNotifier};
 pub use request::{
     call_binding_hash, requesters, ApprovalRequest, ApprovalStatus, ApprovalStep, ApprovalVote,
-    OnTimeout, Vote,
+    Vote,
 };
 
 use notify::ChangeSignal;
@@ -32,23 +34,6 @@ use notify::ChangeSignal;
 /// How often a blocking [`Approvals::wait`] re-reads the store, to see votes cast by another
 /// process and windows closed by the (possibly injected) clock.
 const WAIT_POLL: StdDuration = StdDuration::from_millis(50);
-
-/// What an oversight checkpoint asks of its approvers.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Checkpoint {
-    /// The checkpoint's id, as named by the guard's `require_approval` rules.
-    pub id: String,
-    /// Roles whose holders may vote.
-    pub approver_roles: Vec<String>,
-    /// Distinct approvals needed (2 is the two-person rule); at least 1.
-    pub required_approvals: u32,
-    /// How long a voting window lasts.
-    pub timeout: Duration,
-    /// What happens when the window passes.
-    pub on_timeout: OnTimeout,
-    /// The role an escalated request moves to.
-    pub escalate_to: Option<String>,
-}
 
 /// Why an approval operation did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -114,6 +99,9 @@ pub enum ApprovalError {
     /// The approver already voted; the two-person rule needs distinct people.
     #[error("this approver already voted on approval request {0}")]
     AlreadyVoted(String),
+    /// A note could not be masked for the audit record, so the step was not taken.
+    #[error("approval note could not be masked: {0}")]
+    Masking(#[from] PiiError),
     /// Execution was asked for a request that is not approved.
     #[error("approval request {id} is {status}: the call may not run")]
     NotApproved {
@@ -146,7 +134,7 @@ pub struct Approvals {
     store: Arc<OversightStore>,
     audit: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
-    checkpoints: Arc<HashMap<String, Checkpoint>>,
+    checkpoints: Arc<HashMap<String, CheckpointRules>>,
     notifiers: Vec<Arc<dyn ApprovalNotifier>>,
     changes: Arc<ChangeSignal>,
 }
@@ -182,10 +170,14 @@ impl Approvals {
         self
     }
 
-    /// Adds (or replaces) a checkpoint. Requests already made keep the rules they were made with.
-    pub fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Result<Self, ApprovalError> {
-        validate_checkpoint(&checkpoint)?;
-        Arc::make_mut(&mut self.checkpoints).insert(checkpoint.id.clone(), checkpoint);
+    /// Adds (or replaces) a checkpoint of the register. Requests already made keep the rules
+    /// they were made with.
+    pub fn with_checkpoint(
+        mut self,
+        checkpoint: &OversightCheckpoint,
+    ) -> Result<Self, ApprovalError> {
+        let rules = CheckpointRules::from_register(checkpoint)?;
+        Arc::make_mut(&mut self.checkpoints).insert(checkpoint.id.clone(), rules);
         Ok(self)
     }
 
@@ -215,7 +207,10 @@ impl Approvals {
                 .ok_or_else(|| ApprovalError::MissingCheckpoint {
                     decision_id: decision.decision_id.clone(),
                 })?;
-        let checkpoint = self
+        let CheckpointRules {
+            checkpoint,
+            timeout,
+        } = self
             .checkpoints
             .get(checkpoint_id)
             .ok_or_else(|| ApprovalError::UnknownCheckpoint(checkpoint_id.to_string()))?;
@@ -232,13 +227,13 @@ impl Approvals {
             decision_id: Some(decision.decision_id.clone()),
             approver_roles: checkpoint.approver_roles.clone(),
             required_approvals: checkpoint.required_approvals,
-            timeout: checkpoint.timeout,
+            timeout: *timeout,
             on_timeout: checkpoint.on_timeout,
             escalate_to: checkpoint.escalate_to.clone(),
             escalated: false,
             status: ApprovalStatus::Pending,
             requested_at: now,
-            expires_at: now + checkpoint.timeout,
+            expires_at: now + *timeout,
             resolved_at: None,
             executed_at: None,
             votes: Vec::new(),
@@ -300,7 +295,8 @@ impl Approvals {
             if !request.is_pending() || waited >= timeout {
                 return Ok(request);
             }
-            self.changes.wait_after(seen, WAIT_POLL.min(timeout - waited));
+            self.changes
+                .wait_after(seen, WAIT_POLL.min(timeout - waited));
         }
     }
 
@@ -328,10 +324,11 @@ impl Approvals {
                 self.apply_timeout(tx, &mut request, now)
             })?;
             self.announce(&steps);
-            notices.extend(steps.into_iter().map(|(step, request)| ApprovalNotice {
-                step,
-                request,
-            }));
+            notices.extend(
+                steps
+                    .into_iter()
+                    .map(|(step, request)| ApprovalNotice { step, request }),
+            );
         }
         Ok(notices)
     }
@@ -420,7 +417,11 @@ impl Approvals {
                 }
             };
             rows::update_request(tx, &request)?;
-            self.record(step, &request, Some(StepDetail::actor(approver, role)))?;
+            self.record(
+                step,
+                &request,
+                Some(StepDetail::vote(approver, role, note)?),
+            )?;
             Ok::<_, ApprovalError>((step, request))
         })?;
         let request = step.1.clone();
@@ -520,9 +521,8 @@ impl Approvals {
     }
 }
 
-/// Who acted in a step and what the system says about it, for the audit record. Approvers'
-/// free-text notes stay in the store: the audit record carries only system-written notes, which
-/// hold no personal data.
+/// Who acted in a step and the note recorded with it. Approvers' notes reach the audit record
+/// masked; the store keeps them as written.
 #[derive(Debug, Default)]
 struct StepDetail {
     actor: Option<String>,
@@ -531,12 +531,12 @@ struct StepDetail {
 }
 
 impl StepDetail {
-    fn actor(actor: &str, role: &str) -> Self {
-        Self {
+    fn vote(actor: &str, role: &str, note: Option<&str>) -> Result<Self, ApprovalError> {
+        Ok(Self {
             actor: Some(actor.to_string()),
             role: Some(role.to_string()),
-            note: None,
-        }
+            note: note.map(masked_note).transpose()?,
+        })
     }
 
     fn escalation(role: String) -> Self {
@@ -555,24 +555,47 @@ impl StepDetail {
     }
 }
 
-fn validate_checkpoint(checkpoint: &Checkpoint) -> Result<(), ApprovalError> {
-    let invalid = |problem| ApprovalError::InvalidCheckpoint {
-        id: checkpoint.id.clone(),
-        problem,
-    };
-    if checkpoint.approver_roles.is_empty() {
-        return Err(invalid("no approver role"));
+/// A register checkpoint checked once for use, with its timeout as a duration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct CheckpointRules {
+    checkpoint: OversightCheckpoint,
+    timeout: Duration,
+}
+
+impl CheckpointRules {
+    fn from_register(checkpoint: &OversightCheckpoint) -> Result<Self, ApprovalError> {
+        let invalid = |problem| ApprovalError::InvalidCheckpoint {
+            id: checkpoint.id.clone(),
+            problem,
+        };
+        if checkpoint.approver_roles.is_empty() {
+            return Err(invalid("no approver role"));
+        }
+        if checkpoint.required_approvals == 0 {
+            return Err(invalid("required_approvals must be at least 1"));
+        }
+        let timeout = i64::try_from(checkpoint.timeout_seconds)
+            .ok()
+            .filter(|seconds| *seconds > 0 && *seconds <= MAX_TIMEOUT_SECONDS)
+            .map(Duration::seconds)
+            .ok_or_else(|| invalid("timeout_seconds must be between 1 and 10 years"))?;
+        if checkpoint.on_timeout == OnTimeout::Escalate && checkpoint.escalate_to.is_none() {
+            return Err(invalid("on_timeout escalate needs escalate_to"));
+        }
+        Ok(Self {
+            checkpoint: checkpoint.clone(),
+            timeout,
+        })
     }
-    if checkpoint.required_approvals == 0 {
-        return Err(invalid("required_approvals must be at least 1"));
-    }
-    if checkpoint.timeout <= Duration::ZERO {
-        return Err(invalid("timeout must be positive"));
-    }
-    if checkpoint.on_timeout == OnTimeout::Escalate && checkpoint.escalate_to.is_none() {
-        return Err(invalid("on_timeout escalate needs escalate_to"));
-    }
-    Ok(())
+}
+
+/// The longest voting window accepted: keeps `expires_at` far inside the storable range.
+const MAX_TIMEOUT_SECONDS: i64 = 10 * 366 * 24 * 3600;
+
+/// An approver's note as it may appear in the audit log: PII and secrets masked with type tags.
+fn masked_note(note: &str) -> Result<String, ApprovalError> {
+    let scanner = Scanner::new(ScannerConfig::default())?;
+    Ok(scanner.mask(note, &MaskPolicy::default()))
 }
 
 fn check_vote(

@@ -7,42 +7,8 @@ use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
 use crate::guard::ToolCall;
+use crate::model::OnTimeout;
 use crate::oversight::store::StoreError;
-
-/// What happens to a request nobody resolved before it expired.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnTimeout {
-    /// The request expires and the call is refused (the default: fail closed).
-    #[default]
-    Deny,
-    /// The request is approved without a human. Only for checkpoints that exist to give a
-    /// human the chance to stop a call, not to require one.
-    Allow,
-    /// The request moves once to the checkpoint's `escalate_to` role for another timeout;
-    /// if that also passes, it expires.
-    Escalate,
-}
-
-impl OnTimeout {
-    /// The snake_case name used in files and in the store.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OnTimeout::Deny => "deny",
-            OnTimeout::Allow => "allow",
-            OnTimeout::Escalate => "escalate",
-        }
-    }
-
-    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
-        match text {
-            "deny" => Ok(OnTimeout::Deny),
-            "allow" => Ok(OnTimeout::Allow),
-            "escalate" => Ok(OnTimeout::Escalate),
-            other => Err(corrupt("on_timeout", other)),
-        }
-    }
-}
 
 /// Where a request is in its life. Only `pending` moves; `approved` moves once more, to
 /// `executed`.
@@ -226,7 +192,10 @@ pub struct ApprovalRequest {
 impl ApprovalRequest {
     /// Distinct approvals so far.
     pub fn approvals(&self) -> u32 {
-        self.votes.iter().filter(|v| v.vote == Vote::Approve).count() as u32
+        self.votes
+            .iter()
+            .filter(|v| v.vote == Vote::Approve)
+            .count() as u32
     }
 
     /// Whether the request still waits for votes (it may be past due until next looked at).
@@ -310,9 +279,6 @@ mod tests {
             ApprovalStatus::Executed,
         ] {
             assert_eq!(ApprovalStatus::parse(status.as_str()).unwrap(), status);
-        }
-        for on_timeout in [OnTimeout::Deny, OnTimeout::Allow, OnTimeout::Escalate] {
-            assert_eq!(OnTimeout::parse(on_timeout.as_str()).unwrap(), on_timeout);
         }
         for vote in [Vote::Approve, Vote::Reject] {
             assert_eq!(Vote::parse(vote.as_str()).unwrap(), vote);

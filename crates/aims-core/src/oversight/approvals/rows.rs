@@ -4,7 +4,8 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::{Duration, OffsetDateTime};
 
-use super::request::{ApprovalRequest, ApprovalStatus, ApprovalVote, OnTimeout, Vote};
+use super::request::{ApprovalRequest, ApprovalStatus, ApprovalVote, Vote};
+use crate::model::OnTimeout;
 use crate::oversight::store::{from_nanos, to_nanos, StoreError};
 
 const REQUEST_COLUMNS: &str = "id, checkpoint, call_hash, agent_id, tool, requested_by, \
@@ -30,7 +31,7 @@ pub(super) fn insert_request(conn: &Connection, r: &ApprovalRequest) -> Result<(
             to_json(&r.approver_roles),
             r.required_approvals,
             duration_to_nanos(r.timeout)?,
-            r.on_timeout.as_str(),
+            on_timeout_name(r.on_timeout),
             r.escalate_to,
             r.escalated,
             r.status.as_str(),
@@ -222,7 +223,7 @@ impl RawRequest {
             approver_roles: from_json("approver_roles", &self.approver_roles)?,
             required_approvals: self.required_approvals,
             timeout: Duration::nanoseconds(self.timeout_ns),
-            on_timeout: OnTimeout::parse(&self.on_timeout)?,
+            on_timeout: parse_on_timeout(&self.on_timeout)?,
             escalate_to: self.escalate_to,
             escalated: self.escalated,
             status: ApprovalStatus::parse(&self.status)?,
@@ -256,4 +257,39 @@ fn duration_to_nanos(duration: Duration) -> Result<i64, StoreError> {
 
 fn optional_nanos(at: Option<OffsetDateTime>) -> Result<Option<i64>, StoreError> {
     at.map(to_nanos).transpose()
+}
+
+fn on_timeout_name(on_timeout: OnTimeout) -> &'static str {
+    match on_timeout {
+        OnTimeout::Deny => "deny",
+        OnTimeout::Allow => "allow",
+        OnTimeout::Escalate => "escalate",
+    }
+}
+
+fn parse_on_timeout(text: &str) -> Result<OnTimeout, StoreError> {
+    match text {
+        "deny" => Ok(OnTimeout::Deny),
+        "allow" => Ok(OnTimeout::Allow),
+        "escalate" => Ok(OnTimeout::Escalate),
+        other => Err(StoreError::Corrupt {
+            what: "on_timeout",
+            detail: format!("unknown value {other:?}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn on_timeout_names_round_trip_and_match_the_register_spelling() {
+        for on_timeout in [OnTimeout::Deny, OnTimeout::Allow, OnTimeout::Escalate] {
+            let name = on_timeout_name(on_timeout);
+            assert_eq!(parse_on_timeout(name).unwrap(), on_timeout);
+            assert_eq!(serde_json::to_value(on_timeout).unwrap(), name);
+        }
+        assert!(parse_on_timeout("shrug").is_err());
+    }
 }
