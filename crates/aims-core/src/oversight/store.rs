@@ -278,10 +278,13 @@ mod tests {
             let conn = Connection::open(&path).unwrap();
             conn.execute_batch(MIGRATIONS[0]).unwrap();
             conn.pragma_update(None, "user_version", 1).unwrap();
-            conn.execute(
-                "INSERT INTO approval_votes (request_id, approver, role, vote, at_ns)
-                 VALUES ('r', 'a', 'x', 'approve', 0)",
-                [],
+            conn.execute_batch(
+                "INSERT INTO approval_requests (id, checkpoint, call_hash, agent_id, tool,
+                     requested_by, policy_version, approver_roles, required_approvals,
+                     timeout_ns, on_timeout, status, requested_at_ns, expires_at_ns)
+                 VALUES ('r', 'c', 'h', 'a', 't', '[]', 'v', '[]', 1, 1, 'deny', 'pending', 0, 1);
+                 INSERT INTO approval_votes (request_id, approver, role, vote, at_ns)
+                 VALUES ('r', 'a', 'x', 'approve', 0);",
             )
             .unwrap();
         }
