@@ -31,6 +31,8 @@ enum Command {
     Policy(cmd::policy::Args),
     /// Work with an AIMS register directory (`aims register check DIR`).
     Register(cmd::register::Args),
+    /// Print or write the JSON Schemas of the register's types.
+    Schema(cmd::schema::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Pii(args) => cmd::pii::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Register(args) => cmd::register::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
     };
     match result {
         Ok(code) => code,

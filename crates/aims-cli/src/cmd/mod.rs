@@ -7,6 +7,7 @@ pub mod check;
 pub mod pii;
 pub mod policy;
 pub mod register;
+pub mod schema;
 
 /// A usage or I/O error: printed on stderr, exit code 2.
 pub type CliError = Box<dyn std::error::Error>;
