@@ -8,6 +8,7 @@
 //! - [`pii`]: validated PII and secret detection and masking.
 //! - [`oversight`]: human approvals, incidents and anomaly monitoring.
 //! - [`report`]: the Statement of Applicability, clause 9 metrics and the evidence pack.
+//! - [`runtime`]: the assembled guard, log and stores that applications and bindings embed.
 
 pub mod audit;
 pub mod canonical;
@@ -18,3 +19,4 @@ pub mod oversight;
 pub mod pii;
 pub mod policy;
 pub mod report;
+pub mod runtime;

@@ -35,7 +35,7 @@ pub use limit_file::{LimitFile, LimitFileError, LOCK_FILE, STATE_FILE};
 pub use limits::{LimitState, LimitStore, LimitsUnavailable};
 pub use mask::{Masker, REDACTED};
 pub use metrics::{DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_SERIES};
-pub use run::RunError;
+pub use run::{RunError, ToolOutcome};
 
 use crate::audit::{AuditEvent, AuditSink, MemorySink, PolicyLoadedEvent, SinkError};
 use crate::pii::Scanner;

@@ -3,13 +3,44 @@
 
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
 use super::mask::REDACTED;
 use super::{Decision, Guard, ToolCall, Verdict};
 use crate::audit::{AuditEvent, OutcomeEvent, OutcomeStatus, SinkError};
+
+/// How a call that ran ended, as its caller observed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ToolOutcome {
+    /// Ok or error.
+    pub status: OutcomeStatus,
+    /// The error message (masked before it is recorded).
+    pub error: Option<String>,
+    /// How long the tool ran.
+    pub duration: Duration,
+}
+
+impl ToolOutcome {
+    /// The tool returned normally after `duration`.
+    pub fn ok(duration: Duration) -> Self {
+        Self {
+            status: OutcomeStatus::Ok,
+            error: None,
+            duration,
+        }
+    }
+
+    /// The tool failed with `error` after `duration`.
+    pub fn error(error: impl Into<String>, duration: Duration) -> Self {
+        Self {
+            status: OutcomeStatus::Error,
+            error: Some(error.into()),
+            duration,
+        }
+    }
+}
 
 /// Why [`Guard::run`] returned no result.
 #[derive(Debug, thiserror::Error)]
@@ -49,24 +80,12 @@ impl Guard {
         }
         let started = Instant::now();
         let ran = catch_unwind(AssertUnwindSafe(|| tool(args)));
-        let duration_us = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-        let (status, error) = match &ran {
-            Ok(Ok(_)) => (OutcomeStatus::Ok, None),
-            Ok(Err(err)) => (
-                OutcomeStatus::Error,
-                Some(self.masked_text(&err.to_string())),
-            ),
-            Err(_) => (OutcomeStatus::Error, Some("the tool panicked".to_owned())),
+        let outcome = match &ran {
+            Ok(Ok(_)) => ToolOutcome::ok(started.elapsed()),
+            Ok(Err(err)) => ToolOutcome::error(err.to_string(), started.elapsed()),
+            Err(_) => ToolOutcome::error("the tool panicked", started.elapsed()),
         };
-        let recorded = self.shared.sink.append(AuditEvent::Outcome(OutcomeEvent {
-            decision_id: decision.decision_id.clone(),
-            agent_id: call.agent_id.clone(),
-            tool: call.tool.clone(),
-            call_id: call.call_id.clone(),
-            status,
-            error,
-            duration_us,
-        }));
+        let recorded = self.record_outcome(call, &decision, &outcome);
         let result = match ran {
             Ok(Ok(result)) => result,
             Ok(Err(err)) => return Err(RunError::Tool(err)),
@@ -82,6 +101,28 @@ impl Guard {
             self.apply_redactions(&post, &mut result);
         }
         Ok(result)
+    }
+
+    /// Records how a call the guard let through ended, for callers that run the tool
+    /// themselves (async runtimes, other languages). The error message is masked first.
+    pub fn record_outcome(
+        &self,
+        call: &ToolCall,
+        decision: &Decision,
+        outcome: &ToolOutcome,
+    ) -> Result<u64, SinkError> {
+        self.shared.sink.append(AuditEvent::Outcome(OutcomeEvent {
+            decision_id: decision.decision_id.clone(),
+            agent_id: call.agent_id.clone(),
+            tool: call.tool.clone(),
+            call_id: call.call_id.clone(),
+            status: outcome.status,
+            error: outcome
+                .error
+                .as_deref()
+                .map(|error| self.masked_text(error)),
+            duration_us: u64::try_from(outcome.duration.as_micros()).unwrap_or(u64::MAX),
+        }))
     }
 
     /// Text as it may appear in a record: PII masked.

@@ -1,0 +1,118 @@
+//! The assembled runtime: configuration errors, a durable log that verifies offline, and
+//! outcomes recorded by callers that run tools themselves.
+
+#![allow(clippy::unwrap_used)] // a test: a panic is the failure report
+
+use std::time::Duration;
+
+use aims_core::audit::keys::KeySource;
+use aims_core::audit::{for_each_record, record, verify, AuditEvent, VerifyOptions};
+use aims_core::guard::{ToolCall, ToolOutcome, Verdict};
+use aims_core::runtime::{Runtime, RuntimeConfig, RuntimeError};
+use serde_json::json;
+
+const POLICY: &str = r#"
+default: deny
+rules:
+  - id: allow-lookup
+    match: {tool: lookup_order}
+    effect: allow
+    controls: [A.9.2]
+"#;
+
+fn runtime_in(dir: &std::path::Path) -> Runtime {
+    Runtime::open(RuntimeConfig {
+        policy_text: Some(POLICY.into()),
+        audit_dir: Some(dir.to_path_buf()),
+        ..RuntimeConfig::default()
+    })
+    .unwrap()
+}
+
+#[test]
+fn decisions_and_outcomes_land_in_a_log_that_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_dir = dir.path().join("log");
+    let runtime = runtime_in(&log_dir);
+    assert!(matches!(
+        runtime.key_source(),
+        Some(KeySource::Generated(_))
+    ));
+
+    let allowed = ToolCall::new("cs-agent", "lookup_order", json!({"order_id": "A-1"}));
+    let decision = runtime.check(&allowed);
+    assert_eq!(decision.verdict, Verdict::Allow);
+    assert_eq!(decision.controls, vec!["A.9.2".to_owned()]);
+    runtime
+        .record_outcome(
+            &allowed,
+            &decision,
+            &ToolOutcome::ok(Duration::from_millis(3)),
+        )
+        .unwrap();
+    let denied = runtime.check(&ToolCall::new("cs-agent", "shell", json!({"cmd": "ls"})));
+    assert_eq!(denied.verdict, Verdict::Deny);
+    runtime.flush().unwrap();
+
+    let report = verify(&log_dir, &VerifyOptions::default()).unwrap();
+    assert!(report.records >= 3, "{report:?}");
+    let mut kinds = Vec::new();
+    for_each_record(&log_dir, |_, payload| {
+        match record::decode(payload).map(|record| record.event) {
+            Ok(AuditEvent::Decision(_)) => kinds.push("decision"),
+            Ok(AuditEvent::Outcome(_)) => kinds.push("outcome"),
+            _ => {}
+        }
+    })
+    .unwrap();
+    assert_eq!(kinds, ["decision", "outcome", "decision"]);
+}
+
+#[test]
+fn reopening_reuses_the_generated_key() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(runtime_in(dir.path()));
+    let again = runtime_in(dir.path());
+    assert!(matches!(again.key_source(), Some(KeySource::InLogDir(_))));
+}
+
+#[test]
+fn policy_errors_keep_line_and_column() {
+    let err = Runtime::open(RuntimeConfig {
+        policy_text: Some("rules:\n  - id: x\n    effect: maybe\n".into()),
+        ..RuntimeConfig::default()
+    })
+    .unwrap_err();
+    match err {
+        RuntimeError::Policy(policy) => {
+            let text = policy.to_string();
+            assert!(text.starts_with("<inline>:3:"), "{text}");
+        }
+        other => panic!("expected a policy error, got {other:?}"),
+    }
+}
+
+#[test]
+fn configuration_must_name_exactly_one_policy() {
+    let none = Runtime::open(RuntimeConfig::default()).unwrap_err();
+    assert!(matches!(none, RuntimeError::Config(ref m) if m.contains("policy is required")));
+    let both = Runtime::open(RuntimeConfig {
+        policy_text: Some(POLICY.into()),
+        policy_path: Some("policy.yaml".into()),
+        ..RuntimeConfig::default()
+    })
+    .unwrap_err();
+    assert!(matches!(both, RuntimeError::Config(ref m) if m.contains("not both")));
+}
+
+#[test]
+fn json_configuration_rejects_unknown_fields_and_bad_modes() {
+    let unknown = Runtime::from_json(r#"{"policy_text": "rules: []", "audit": "x"}"#).unwrap_err();
+    assert!(matches!(unknown, RuntimeError::Config(ref m) if m.contains("unknown field `audit`")));
+    let mode = Runtime::from_json(r#"{"policy_text": "rules: []", "durability": "sometimes"}"#)
+        .unwrap_err();
+    assert!(matches!(mode, RuntimeError::Config(ref m) if m.contains("sometimes")));
+    let ok = Runtime::from_json(r#"{"policy_text": "default: allow\nrules: []", "shadow": true}"#)
+        .unwrap();
+    assert!(ok.check(&ToolCall::new("a", "t", json!({}))).may_proceed());
+}
