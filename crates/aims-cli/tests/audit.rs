@@ -336,3 +336,105 @@ fn keygen_show_export_and_io_errors() {
         Some(2)
     );
 }
+
+fn check_call(policy: &Path, log: &Path, extra: &[&str], call: &str) -> Output {
+    let mut args = vec![
+        "check",
+        "--policy",
+        policy.to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.push(call);
+    aims(&args)
+}
+
+#[test]
+fn aims_check_appends_its_decisions_to_the_signed_log() {
+    let root = tempfile::tempdir().unwrap();
+    let policy = root.path().join("p.yaml");
+    fs::write(
+        &policy,
+        "rules:\n  - id: no-shell\n    match: {tool: shell}\n    effect: deny\n  - id: search\n    match: {tool: search}\n    effect: allow\n",
+    )
+    .unwrap();
+    let key = root.path().join("key");
+    assert_eq!(
+        aims(&["audit", "keygen", "--out", key.to_str().unwrap()])
+            .status
+            .code(),
+        Some(0)
+    );
+    let log = root.path().join("log");
+    let allowed = r#"{"agent_id": "a1", "tool": "search", "args": {"q": "weather"}}"#;
+    let denied = r#"{"agent_id": "a1", "tool": "shell", "args": {"cmd": "rm -rf /"}}"#;
+    let key_arg = ["--key", key.to_str().unwrap()];
+    assert_eq!(
+        check_call(&policy, &log, &key_arg, allowed).status.code(),
+        Some(0)
+    );
+    assert_eq!(
+        check_call(&policy, &log, &key_arg, denied).status.code(),
+        Some(1)
+    );
+
+    let pubkey = format!("{}.pub", key.display());
+    let verified = aims(&[
+        "audit",
+        "verify",
+        log.to_str().unwrap(),
+        "--pubkey",
+        &pubkey,
+    ]);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stderr)
+    );
+    assert!(
+        text(&verified.stdout).starts_with("ok: 2 records"),
+        "{}",
+        text(&verified.stdout)
+    );
+    let exported = text(&aims(&["audit", "export", log.to_str().unwrap()]).stdout);
+    let decisions: Vec<serde_json::Value> = exported
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(decisions[0]["event"]["gen_ai.tool.name"], "search");
+    assert_eq!(decisions[1]["event"]["verdict"], "deny");
+    assert_eq!(decisions[1]["event"]["rule_ids"][0], "no-shell");
+    // The raw arguments are represented by a keyed hash, not stored in clear.
+    assert_eq!(
+        decisions[1]["event"]["args_hmac"].as_str().unwrap().len(),
+        64
+    );
+
+    // Without a key, one is generated inside the log directory, with a notice.
+    let other = root.path().join("log2");
+    let out = check_call(&policy, &other, &[], allowed);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stderr).contains("generated"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(other.join("signing.key").is_file());
+    let out = check_call(&policy, &other, &[], allowed);
+    assert!(!text(&out.stderr).contains("generated"));
+    let verified = aims(&[
+        "audit",
+        "verify",
+        other.to_str().unwrap(),
+        "--pubkey",
+        other.join("signing.key.pub").to_str().unwrap(),
+    ]);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stderr)
+    );
+}

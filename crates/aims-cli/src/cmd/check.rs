@@ -4,12 +4,16 @@
 //! require_approval), 2 on a usage, policy or I/O error. This is how shell-driven agents use
 //! aims as a pre-tool hook. With `--log DIR`, rate-limit and budget counters persist in
 //! `DIR/limits.json` (locked while one process decides), so one process per call still
-//! enforces them.
+//! enforces them, and every decision is appended (strict: fsynced before the exit) to the
+//! signed audit log in `DIR` (`docs/audit-format.md`).
 
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
+use aims_core::audit::keys::{KeySource, NoteSigner, SIGNING_KEY_ENV};
+use aims_core::audit::{AuditLog, Durability, LogOptions};
 use aims_core::guard::{Guard, LimitFile, ToolCall};
 use aims_core::policy::Policy;
 
@@ -20,9 +24,13 @@ pub struct Args {
     /// The policy file (YAML, or JSON with a .json extension).
     #[arg(long)]
     policy: PathBuf,
-    /// A directory for state kept between invocations (limit counters).
+    /// A directory for state kept between invocations: limit counters and the audit log.
     #[arg(long)]
     log: Option<PathBuf>,
+    /// The audit log's checkpoint signing key (from `aims audit keygen`); else the file
+    /// named by AIMS_SIGNING_KEY; else a key generated inside the log directory.
+    #[arg(long, requires = "log")]
+    key: Option<PathBuf>,
     /// Record and print the decision but exit 0 whatever it is.
     #[arg(long)]
     shadow: bool,
@@ -44,6 +52,28 @@ pub(crate) fn read_call(given: Option<&str>) -> Result<ToolCall, CliError> {
     serde_json::from_str(&text).map_err(|err| format!("invalid call JSON: {err}").into())
 }
 
+/// Opens the audit log in `dir` in strict mode, telling the user when its key had to be
+/// generated inside the log directory.
+fn open_audit_log(
+    dir: &std::path::Path,
+    key: Option<&std::path::Path>,
+) -> Result<AuditLog, CliError> {
+    let (signer, source) = NoteSigner::for_log(dir, key)?;
+    if let KeySource::Generated(path) = &source {
+        eprintln!(
+            "aims: no --key or {SIGNING_KEY_ENV}: generated {} to sign the audit log's \
+             checkpoints. A key kept beside the log proves integrity only against outsiders; \
+             keep the key elsewhere and give auditors {}.pub",
+            path.display(),
+            path.display()
+        );
+    }
+    Ok(AuditLog::open(
+        dir,
+        LogOptions::new(signer).durability(Durability::Strict),
+    )?)
+}
+
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let policy = Policy::from_file(&args.policy)?;
     let call = read_call(args.call.as_deref())?;
@@ -51,9 +81,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let decision = match &args.log {
         Some(dir) => {
             let (file, state) = LimitFile::open(dir)?;
-            let guard = builder.limit_state(state).build();
+            // Opened under the limits lock, so concurrent hooks take turns.
+            let log = Arc::new(open_audit_log(dir, args.key.as_deref())?);
+            let guard = builder.limit_state(state).sink(log.clone()).build();
             let decision = guard.check(&call);
             file.save(&guard.limit_state()?)?;
+            drop(guard);
+            if let Ok(log) = Arc::try_unwrap(log) {
+                log.close()?;
+            }
             decision
         }
         None => builder.build().check(&call),
