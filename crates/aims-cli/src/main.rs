@@ -25,6 +25,8 @@ enum Command {
     Catalog(cmd::catalog::Args),
     /// Decide one tool call with a policy (a pre-tool hook): exit 0 proceed, 1 blocked.
     Check(cmd::check::Args),
+    /// List, show, update and export the incidents in an oversight store.
+    Incident(cmd::incident::Args),
     /// Find or mask PII and secrets (emails, cards, IBANs, national ids, keys, tokens).
     Pii(cmd::pii::Args),
     /// Validate guard policies and explain their decisions.
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Incident(args) => cmd::incident::run(args),
         Command::Pii(args) => cmd::pii::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Register(args) => cmd::register::run(args),

@@ -3,27 +3,41 @@
 //! - [`store`]: the embedded SQLite database (WAL, versioned schema) that keeps pending work
 //!   across restarts.
 //! - [`approvals`]: requests bound to the exact call, two-person rule, expiry and escalation.
+//! - [`incidents`]: incidents opened by triggers, de-duplicated, with a validated lifecycle.
 //! - [`anomaly`]: per-agent EWMA and CUSUM on deny and approval-request rates.
-//! - [`clock`]: the injectable time source.
+//!
+//! Time comes from the guard's injectable [`Clock`] (re-exported here), so one
+//! [`ManualClock`] can drive the guard's limits and oversight's expiry in a test.
 //!
 //! The parameters and their defaults are documented in `docs/oversight.md`.
 
 pub mod anomaly;
 pub mod approvals;
-pub mod clock;
+pub mod incidents;
 pub mod store;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 
+pub use crate::guard::{Clock, ManualClock, SystemClock};
 pub use anomaly::{Anomaly, AnomalyConfig, AnomalyLevel, AnomalyMonitor, RateDetector, Signal};
 pub use approvals::{
     ApprovalError, ApprovalNotice, ApprovalNotifier, ApprovalRequest, ApprovalStatus, ApprovalStep,
     Approvals,
 };
-pub use clock::{Clock, ManualClock, SystemClock};
+pub use incidents::{IncidentError, IncidentSignal, IncidentUpdate, Incidents, Raised};
 pub use store::{OversightStore, StoreError};
+
+/// Free text written by people (approver notes, incident notes) as it may appear in the audit
+/// log and the register: PII and secrets masked with type tags such as `<EMAIL_ADDRESS>`.
+fn mask_free_text(text: &str) -> Result<String, crate::pii::PiiError> {
+    use crate::pii::{MaskPolicy, Scanner, ScannerConfig};
+    // Scanners for all entities share one compiled pattern set, so this is cheap after the
+    // first call.
+    let scanner = Scanner::new(ScannerConfig::default())?;
+    Ok(scanner.mask(text, &MaskPolicy::default()))
+}
 
 /// A new id such as `apr_3f9c0a1b2c4d5e6f7a8b`: unique across threads and processes sharing a
 /// store (a per-process random key, the process id, a counter and the time go into it), and

@@ -51,6 +51,15 @@ const MIGRATIONS: &[&str] = &[
         at_ns      INTEGER NOT NULL,
         PRIMARY KEY (request_id, approver)
     );",
+    // v2: incidents, each the register's `Incident` as JSON, with the columns queries need.
+    "CREATE TABLE incidents (
+        id           TEXT PRIMARY KEY,
+        dedup_key    TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        opened_at_ns INTEGER NOT NULL,
+        body         TEXT NOT NULL
+    );
+    CREATE INDEX incidents_by_key ON incidents (dedup_key, status);",
 ];
 
 /// Why the store could not be opened, read or written.
@@ -300,6 +309,14 @@ mod tests {
             })
             .unwrap();
         assert_eq!(votes, 1);
+        // Version 2's table exists now.
+        let incidents: i64 = store
+            .read(|conn| {
+                conn.query_row("SELECT count(*) FROM incidents", [], |row| row.get(0))
+                    .map_err(StoreError::from)
+            })
+            .unwrap();
+        assert_eq!(incidents, 0);
     }
 
     #[test]

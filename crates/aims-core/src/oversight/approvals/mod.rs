@@ -17,11 +17,10 @@ use std::time::{Duration as StdDuration, Instant};
 use time::{Duration, OffsetDateTime};
 
 use crate::audit::{ApprovalEvent, AuditEvent, AuditSink, SinkError};
-use crate::guard::{Decision, ToolCall, Verdict};
+use crate::guard::{Clock, Decision, SystemClock, ToolCall, Verdict};
 use crate::model::{OnTimeout, OversightCheckpoint};
-use crate::oversight::clock::{Clock, SystemClock};
 use crate::oversight::store::{OversightStore, StoreError};
-use crate::pii::{MaskPolicy, PiiError, Scanner, ScannerConfig};
+use crate::pii::PiiError;
 
 pub use notify::{ApprovalNotice, ApprovalNotifier};
 pub use request::{
@@ -535,7 +534,7 @@ impl StepDetail {
         Ok(Self {
             actor: Some(actor.to_string()),
             role: Some(role.to_string()),
-            note: note.map(masked_note).transpose()?,
+            note: note.map(super::mask_free_text).transpose()?,
         })
     }
 
@@ -591,12 +590,6 @@ impl CheckpointRules {
 
 /// The longest voting window accepted: keeps `expires_at` far inside the storable range.
 const MAX_TIMEOUT_SECONDS: i64 = 10 * 366 * 24 * 3600;
-
-/// An approver's note as it may appear in the audit log: PII and secrets masked with type tags.
-fn masked_note(note: &str) -> Result<String, ApprovalError> {
-    let scanner = Scanner::new(ScannerConfig::default())?;
-    Ok(scanner.mask(note, &MaskPolicy::default()))
-}
 
 fn check_vote(
     request: &ApprovalRequest,
