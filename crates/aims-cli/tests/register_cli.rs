@@ -154,3 +154,41 @@ fn schema_lists_prints_and_writes_schemas() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown type `incidents`"));
 }
+
+#[test]
+fn checks_the_register_against_the_guard_policy() {
+    let output = aims(&[
+        "register",
+        "check",
+        "examples/register",
+        "--policy",
+        "examples/policy.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(0), "{}", stdout(&output));
+
+    let dir = broken_copy("soa.yaml", "policy:refund-budget", "policy:refund-budgets");
+    let output = aims(&[
+        "register",
+        "check",
+        dir.path().to_str().unwrap(),
+        "--policy",
+        "examples/policy.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stdout(&output).contains(
+            "error ref.unknown_policy_rule: policy examples/policy.yaml has no rule `refund-budgets`"
+        ),
+        "{}",
+        stdout(&output)
+    );
+
+    let output = aims(&[
+        "register",
+        "check",
+        "examples/register",
+        "--policy",
+        "no/policy.yaml",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+}

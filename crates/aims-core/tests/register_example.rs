@@ -124,3 +124,36 @@ fn evidence_digests_match_the_shipped_files() {
         );
     }
 }
+
+#[test]
+fn agrees_with_the_guard_policy_in_both_directions() {
+    let policy_path = example_dir().join("../policy.yaml");
+    let policy = aims_core::policy::Policy::from_file(&policy_path).unwrap();
+    let loaded = load_dir(&example_dir()).unwrap();
+    assert_eq!(loaded.check_policy(&policy), vec![]);
+
+    let mut register = loaded.register.clone();
+    register.oversight[0]
+        .trigger
+        .policy_rules
+        .push("refund-approvals".into());
+    register
+        .oversight
+        .retain(|checkpoint| checkpoint.id != "refund-approval");
+    let findings = register.check_policy(&policy);
+    let codes: Vec<&str> = findings.iter().map(|f| f.code).collect();
+    // The renamed trigger rule is gone with its checkpoint; the policy's rule `refund-approval`
+    // now names a checkpoint the register lacks.
+    assert_eq!(codes, ["ref.unknown_checkpoint"], "{findings:#?}");
+    assert!(findings[0].message.contains("checkpoint `refund-approval`"));
+
+    let mut register = loaded.register;
+    register.oversight[1]
+        .trigger
+        .policy_rules
+        .push("no-such-rule".into());
+    let findings = register.check_policy(&policy);
+    assert_eq!(findings.len(), 1, "{findings:#?}");
+    assert_eq!(findings[0].code, "ref.unknown_policy_rule");
+    assert_eq!(findings[0].pointer, "/1/trigger/policy_rules/0");
+}

@@ -1,13 +1,15 @@
 //! `aims register check DIR`: load and validate an AIMS register directory.
 //!
 //! Prints one finding per line as `FILE:LINE:COL: severity code: message`, or all findings as
-//! a JSON array with `--json`. Exit 0 when there is no error (warnings allowed), 1 when there
-//! is, 2 when the directory cannot be read.
+//! a JSON array with `--json`. With `--policy FILE`, also checks the references between the
+//! register and that guard policy. Exit 0 when there is no error (warnings allowed), 1 when
+//! there is, 2 when the directory or the policy cannot be read.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aims_core::model::{load_dir, Finding, LoadError};
+use aims_core::policy::Policy;
 
 use super::CliError;
 
@@ -30,6 +32,10 @@ struct CheckArgs {
     /// Print the findings as a JSON array.
     #[arg(long)]
     json: bool,
+    /// Also check the register against this guard policy: SoA `policy:<rule-id>` entries and
+    /// checkpoint triggers name its rules, and its rules' checkpoints exist in the register.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -39,8 +45,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode, CliError> {
+    let policy = args.policy.as_deref().map(Policy::from_file).transpose()?;
     let findings = match load_dir(&args.dir) {
-        Ok(loaded) => loaded.validate(),
+        Ok(loaded) => {
+            let mut findings = loaded.validate();
+            if let Some(policy) = &policy {
+                findings.extend(loaded.check_policy(policy));
+            }
+            findings
+        }
         Err(LoadError::Invalid(findings)) => findings,
         Err(err @ LoadError::Io { .. }) => return Err(err.into()),
     };

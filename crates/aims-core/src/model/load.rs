@@ -17,6 +17,7 @@ use time::OffsetDateTime;
 use super::finding::Finding;
 use super::register::{Register, Section};
 use super::source_map::{Position, SourceMap};
+use crate::policy::Policy;
 
 /// Finding code: a file is not well-formed YAML or JSON.
 pub const PARSE_SYNTAX: &str = "parse.syntax";
@@ -43,11 +44,19 @@ impl LoadedRegister {
     }
 
     /// Validates the register as of `now` (deadlines and reviews are judged against it).
-    /// Findings are sorted by file, line and column (stable, so rule order breaks ties).
     pub fn validate_at(&self, now: OffsetDateTime) -> Vec<Finding> {
-        let mut findings: Vec<Finding> = self
-            .register
-            .validate_at(now)
+        self.located(self.register.validate_at(now))
+    }
+
+    /// Checks the references between the register and a guard policy
+    /// (see [`Register::check_policy`]); findings carry file, line and column.
+    pub fn check_policy(&self, policy: &Policy) -> Vec<Finding> {
+        self.located(self.register.check_policy(policy))
+    }
+
+    /// Adds file, line and column, and sorts by them (stable, so rule order breaks ties).
+    fn located(&self, findings: Vec<Finding>) -> Vec<Finding> {
+        let mut findings: Vec<Finding> = findings
             .into_iter()
             .map(|finding| self.sources.locate(finding))
             .collect();

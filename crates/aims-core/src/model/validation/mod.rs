@@ -11,6 +11,7 @@ mod evidence;
 mod ids;
 mod incidents;
 mod oversight;
+mod policy;
 mod references;
 mod risks;
 mod soa;
@@ -21,6 +22,7 @@ use super::finding::Finding;
 use super::register::Register;
 
 pub use ids::KnownIds;
+pub use policy::UNKNOWN_POLICY_RULE;
 
 impl Register {
     /// Validates the register now.
