@@ -1,0 +1,30 @@
+"""aims: ISO/IEC 42001 controls that run inside AI agents.
+
+- :class:`Guard` and its ``@guard.tool`` decorator: a fail-closed decision before every tool
+  call, recorded in a tamper-evident audit log.
+- :class:`Decision`: what the guard decided, and why.
+- :class:`AuditLog`: open, verify, read and prove the audit log.
+- :class:`Scanner`: validated PII and secret detection and masking.
+- :func:`load_register` / :func:`validate_register`: the AIMS register.
+
+Every decision, mask and log entry is made by the Rust core (``aims._native``).
+"""
+
+from ._native import AuditLog, Decision, Scanner, __version__, load_register, validate_register
+from .errors import AimsError, ApprovalRequired, AuditError, PolicyDenied, PolicyError
+from .guard import Guard
+
+__all__ = [
+    "AimsError",
+    "ApprovalRequired",
+    "AuditError",
+    "AuditLog",
+    "Decision",
+    "Guard",
+    "PolicyDenied",
+    "PolicyError",
+    "Scanner",
+    "__version__",
+    "load_register",
+    "validate_register",
+]

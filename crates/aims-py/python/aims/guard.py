@@ -1,0 +1,280 @@
+"""The guard as Python sees it: :class:`Guard` and its ``@guard.tool`` decorator.
+
+Every decision, mask and audit record is made by the Rust core (``aims._native.Runtime``);
+this module binds arguments, calls the tool, and maps verdicts onto exceptions.
+"""
+
+import asyncio
+import functools
+import inspect
+import json
+import os
+import time
+from typing import Any, Callable, Dict, Optional, TypeVar, Union, overload
+
+from . import _native
+from ._binding import Binder
+from .errors import ApprovalRequired, PolicyDenied
+
+F = TypeVar("F", bound=Callable[..., Any])
+PathLike = Union[str, "os.PathLike[str]"]
+
+_now_ns = time.perf_counter_ns
+
+
+class Guard:
+    """A fail-closed guard around an agent's tool calls.
+
+    Give the policy as a file (``policy_path``) or as YAML/JSON text (``policy_text``).
+    With ``audit_dir`` every decision and outcome goes to the durable, signed audit log in
+    that directory (``durability`` ``"strict"``, ``"batched"`` (default) or ``"none"``;
+    ``signing_key`` is the checkpoint key file, generated in the directory when absent);
+    without it records stay in memory. ``shadow=True`` records every verdict but enforces
+    none. ``agent`` is the agent id tools are called as unless ``@guard.tool(agent=...)``
+    says otherwise.
+
+    Raises :class:`aims.PolicyError` (with ``file``, ``line``, ``column``) for a bad policy
+    and :class:`aims.AuditError` when the log cannot be opened.
+    """
+
+    def __init__(
+        self,
+        policy_path: Optional[PathLike] = None,
+        *,
+        policy_text: Optional[str] = None,
+        audit_dir: Optional[PathLike] = None,
+        signing_key: Optional[PathLike] = None,
+        durability: Optional[str] = None,
+        shadow: bool = False,
+        agent: str = "agent",
+    ) -> None:
+        config: Dict[str, Any] = {"shadow": shadow}
+        for key, value in (
+            ("policy_path", policy_path),
+            ("policy_text", policy_text),
+            ("audit_dir", audit_dir),
+            ("signing_key", signing_key),
+            ("durability", durability),
+        ):
+            if value is not None:
+                config[key] = os.fspath(value) if key != "policy_text" else value
+        self._runtime = _native.Runtime(json.dumps(config))
+        self.agent = agent
+        # A durable log in strict or batched mode waits for an fsync before a decision
+        # returns: async tools then decide on a worker thread, so the event loop keeps
+        # running and concurrent tasks share group commits.
+        self._blocking_io = audit_dir is not None and durability != "none"
+
+    # -- deciding by hand --------------------------------------------------------------
+
+    def check(
+        self,
+        tool: str,
+        args: Optional[Dict[str, Any]] = None,
+        *,
+        agent: Optional[str] = None,
+        ai_system: Optional[str] = None,
+        conversation: Optional[str] = None,
+        call_id: Optional[str] = None,
+        context: Optional[Dict[str, Any]] = None,
+    ) -> "_native.Decision":
+        """Decides a call before it runs and records the decision. Never raises for a deny:
+        look at ``decision.may_proceed``."""
+        return self._runtime.check(
+            tool,
+            {} if args is None else args,
+            agent or self.agent,
+            ai_system=ai_system,
+            conversation=conversation,
+            call_id=call_id,
+            context=context,
+        )
+
+    def check_result(self, decision: "_native.Decision", result: Any) -> "_native.Decision":
+        """Decides the result of the call ``decision`` allowed (phase ``"post"``)."""
+        return self._runtime.check_result(decision, result)
+
+    def record_outcome(
+        self, decision: "_native.Decision", duration_us: int, error: Optional[str] = None
+    ) -> None:
+        """Records how a call ``decision`` allowed ended (``error`` is masked first)."""
+        self._runtime.record_outcome(decision, duration_us, error)
+
+    def apply_redactions(self, decision: "_native.Decision", value: Any) -> Any:
+        """A copy of ``value`` (arguments or result) with what ``decision`` names masked."""
+        return self._runtime.apply_redactions(decision, value)
+
+    def explain(
+        self,
+        tool: str,
+        args: Optional[Dict[str, Any]] = None,
+        *,
+        agent: Optional[str] = None,
+        result: Any = None,
+        context: Optional[Dict[str, Any]] = None,
+    ) -> Dict[str, Any]:
+        """How the policy decides a call (or its ``result``), rule by rule. Records nothing."""
+        return self._runtime.explain(
+            tool, {} if args is None else args, agent or self.agent, result=result, context=context
+        )
+
+    # -- operating ---------------------------------------------------------------------
+
+    def reload(self, policy_path: Optional[PathLike] = None, *, policy_text: Optional[str] = None) -> None:
+        """Swaps in a new policy atomically (recorded); the old one stays on error."""
+        self._runtime.reload(
+            policy_path=None if policy_path is None else os.fspath(policy_path), policy_text=policy_text
+        )
+
+    @property
+    def policy_version(self) -> str:
+        """sha256 (hex) of the canonical policy in force."""
+        return self._runtime.policy_version
+
+    @property
+    def audit_dir(self) -> Optional[str]:
+        """The durable audit log's directory, or ``None`` for an in-memory record."""
+        return self._runtime.audit_dir
+
+    def metrics(self) -> Dict[str, Any]:
+        """Decision counters and the latency histogram."""
+        return self._runtime.metrics()
+
+    def prometheus(self) -> str:
+        """The metrics in the Prometheus text format."""
+        return self._runtime.prometheus()
+
+    def flush(self) -> None:
+        """Makes every record durable and signs a checkpoint over them."""
+        self._runtime.flush()
+
+    def prove(self, index: int) -> Dict[str, Any]:
+        """An inclusion proof of audit record ``index`` (flush first for recent records)."""
+        return self._runtime.prove(index)
+
+    def __enter__(self) -> "Guard":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.flush()
+
+    # -- the decorator -----------------------------------------------------------------
+
+    @overload
+    def tool(self, fn: F) -> F: ...
+
+    @overload
+    def tool(
+        self, fn: None = None, *, name: Optional[str] = None, agent: Optional[str] = None,
+        wait: Optional[float] = None,
+    ) -> Callable[[F], F]: ...
+
+    def tool(
+        self,
+        fn: Optional[F] = None,
+        *,
+        name: Optional[str] = None,
+        agent: Optional[str] = None,
+        wait: Optional[float] = None,
+    ) -> Union[F, Callable[[F], F]]:
+        """Guards a tool function (sync or async); use as ``@guard.tool`` or
+        ``@guard.tool(name=..., agent=..., wait=...)``.
+
+        Before the body runs, the call (arguments bound by parameter name) is decided:
+        ``deny`` raises :class:`aims.PolicyDenied`, ``require_approval`` raises
+        :class:`aims.ApprovalRequired` (or, with ``wait`` seconds, waits for the approval;
+        async tools wait without blocking the event loop), ``redact`` passes the masked
+        arguments. The outcome and duration are recorded, and the result passes the policy's
+        result rules (a denied result raises :class:`aims.PolicyDenied`, a redacted one comes
+        back masked). The wrapper keeps ``__name__``, ``__doc__``, ``__wrapped__`` and the
+        signature, so it stacks with decorators that build a schema from the function.
+        """
+
+        def decorate(fn: F) -> F:
+            return _wrap(self, fn, name or _tool_name(fn), agent or self.agent, wait)
+
+        return decorate if fn is None else decorate(fn)
+
+    def _blocked(self, decision: "_native.Decision") -> None:
+        """Raises for a decision that may not proceed."""
+        if decision.verdict == "require_approval":
+            raise ApprovalRequired(decision)
+        raise PolicyDenied(decision)
+
+
+def _tool_name(fn: Callable[..., Any]) -> str:
+    return getattr(fn, "name", None) if isinstance(getattr(fn, "name", None), str) else fn.__name__
+
+
+def _error_text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> F:
+    runtime = guard._runtime
+    binder = Binder(fn)
+    check = runtime.check
+    complete = runtime.complete
+    record_outcome = runtime.record_outcome
+    redact = runtime.apply_redactions
+
+    def before(args: Any, kwargs: Any) -> Any:
+        decision = check(tool, binder.bind(args, kwargs), agent)
+        if not decision.may_proceed:
+            guard._blocked(decision)
+        return decision
+
+    def masked_call(decision: Any, args: Any, kwargs: Any) -> Any:
+        masked = redact(decision, binder.bind(args, kwargs))
+        return binder.rebind(args, kwargs, masked)
+
+    def after(decision: Any, started: int, result: Any) -> Any:
+        post = complete(decision, (_now_ns() - started) // 1000, result)
+        if not post.may_proceed:
+            raise PolicyDenied(post)
+        if post.redacts:
+            return redact(post, result)
+        return result
+
+    if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inspect.unwrap(fn)):
+
+        offload = guard._blocking_io
+
+        async def in_worker(work: Callable[..., Any], *args: Any) -> Any:
+            if not offload:
+                return work(*args)
+            return await asyncio.get_running_loop().run_in_executor(None, work, *args)
+
+        @functools.wraps(fn)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            decision = await in_worker(before, args, kwargs)
+            if decision.redacts:
+                args, kwargs = masked_call(decision, args, kwargs)
+            started = _now_ns()
+            try:
+                result = await fn(*args, **kwargs)
+            except BaseException as exc:
+                error = _error_text(exc)
+                await in_worker(record_outcome, decision, (_now_ns() - started) // 1000, error)
+                raise
+            return await in_worker(after, decision, started, result)
+
+        return async_wrapper  # type: ignore[return-value]
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        decision = before(args, kwargs)
+        if decision.redacts:
+            args, kwargs = masked_call(decision, args, kwargs)
+        started = _now_ns()
+        try:
+            result = fn(*args, **kwargs)
+        except BaseException as exc:
+            record_outcome(decision, (_now_ns() - started) // 1000, _error_text(exc))
+            raise
+        return after(decision, started, result)
+
+    return wrapper  # type: ignore[return-value]
+
+
+__all__ = ["Guard"]

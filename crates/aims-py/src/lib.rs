@@ -1,0 +1,28 @@
+//! `aims._native`: the Rust core of the `aims` Python package. Every decision, mask, hash and
+//! log entry is made by `aims-core`; this crate converts types, maps errors onto the
+//! Python exceptions and releases the GIL while the core works. The Python layer
+//! (`python/aims/`) adds the `@guard.tool` decorator and the public classes.
+
+mod assembly;
+mod audit;
+mod convert;
+mod decision;
+mod errors;
+mod register;
+mod runtime;
+mod scanner;
+
+use pyo3::prelude::*;
+
+#[pymodule]
+#[pyo3(name = "_native")]
+fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
+    module.add_class::<runtime::Runtime>()?;
+    module.add_class::<decision::Decision>()?;
+    module.add_class::<scanner::Scanner>()?;
+    module.add_class::<audit::AuditLog>()?;
+    module.add_function(wrap_pyfunction!(register::load_register, module)?)?;
+    module.add_function(wrap_pyfunction!(register::validate_register, module)?)?;
+    module.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}

@@ -1,0 +1,32 @@
+//! Register loading and validation: an AIMS register directory (one YAML or JSON file per
+//! section) as a dict, and its findings with file, line and column.
+
+use std::path::PathBuf;
+
+use aims_core::model::{load_dir, LoadError};
+use pyo3::prelude::*;
+
+use crate::convert::serialize_to_py;
+use crate::errors::aims_error;
+
+/// Loads the register in ``dir`` and returns it as a dict of sections. Raises ``AimsError``
+/// when a file cannot be read or parsed (the message names the first problem's position).
+#[pyfunction]
+pub fn load_register<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    let loaded = py.detach(|| load_dir(&dir)).map_err(aims_error)?;
+    serialize_to_py(py, &loaded.register)
+}
+
+/// Loads and validates the register in ``dir``. Returns every finding (errors and warnings)
+/// as dicts ``{"severity", "code", "message", "file"?, "pointer", "line"?, "column"?}``;
+/// files that cannot be parsed are findings too. Raises ``AimsError`` when ``dir`` cannot be
+/// read.
+#[pyfunction]
+pub fn validate_register<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<Bound<'py, PyAny>> {
+    let findings = py.detach(|| match load_dir(&dir) {
+        Ok(loaded) => Ok(loaded.validate()),
+        Err(LoadError::Invalid(findings)) => Ok(findings),
+        Err(err @ LoadError::Io { .. }) => Err(err),
+    });
+    serialize_to_py(py, &findings.map_err(aims_error)?)
+}

@@ -1,0 +1,227 @@
+//! `aims._native.Runtime`: the assembled guard (policy, audit log, scanner, shadow mode) as
+//! the Python `aims.Guard` drives it. Every method converts its arguments while holding the
+//! GIL, then releases the GIL for the Rust work (deciding, masking, hashing, writing the log)
+//! so other Python threads run meanwhile.
+
+use std::sync::Arc;
+
+use aims_core::guard::ToolCall;
+use aims_core::policy::{Format, Policy};
+use pyo3::prelude::*;
+use serde_json::Value;
+
+use crate::assembly::Assembly;
+use crate::convert::{serialize_to_py, to_py, to_value};
+use crate::decision::Decision;
+use crate::errors::{aims_error, audit_error, policy_error};
+
+/// A guard with everything it records to. Build it through ``aims.Guard``.
+#[pyclass(frozen, module = "aims._native", name = "Runtime")]
+#[derive(Debug)]
+pub struct Runtime {
+    inner: Assembly,
+}
+
+/// The optional ids and context of a call, as keyword arguments.
+#[derive(Default)]
+struct CallExtras {
+    ai_system: Option<String>,
+    conversation: Option<String>,
+    call_id: Option<String>,
+    context: Option<Value>,
+}
+
+fn tool_call(tool: String, agent: String, args: Value, extras: CallExtras) -> ToolCall {
+    let mut call = ToolCall::new(agent, tool, args);
+    call.ai_system_id = extras.ai_system;
+    call.conversation_id = extras.conversation;
+    call.call_id = extras.call_id;
+    if let Some(context) = extras.context {
+        call.context = context;
+    }
+    call
+}
+
+#[pymethods]
+impl Runtime {
+    /// Assembles a runtime from a JSON object of configuration fields (``policy_path`` or
+    /// ``policy_text``, ``audit_dir``, ``signing_key``, ``durability``, ``shadow``).
+    #[new]
+    fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
+        let inner = py.detach(|| Assembly::from_json(config_json))?;
+        Ok(Self { inner })
+    }
+
+    /// Decides a call before it runs and records the decision.
+    #[pyo3(signature = (tool, args, agent, *, ai_system=None, conversation=None, call_id=None, context=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn check(
+        &self,
+        py: Python<'_>,
+        tool: String,
+        args: &Bound<'_, PyAny>,
+        agent: String,
+        ai_system: Option<String>,
+        conversation: Option<String>,
+        call_id: Option<String>,
+        context: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Decision> {
+        let extras = CallExtras {
+            ai_system,
+            conversation,
+            call_id,
+            context: context.map(to_value).transpose()?,
+        };
+        let call = tool_call(tool, agent, to_value(args)?, extras);
+        let guard = self.inner.guard();
+        let decision = py.detach(|| guard.check(&call));
+        Ok(Decision::new(decision, Arc::new(call)))
+    }
+
+    /// Decides the result of the call ``decision`` was about; records it when a rule matched.
+    fn check_result(
+        &self,
+        py: Python<'_>,
+        decision: &Decision,
+        result: &Bound<'_, PyAny>,
+    ) -> PyResult<Decision> {
+        let result = to_value(result)?;
+        let call = &decision.call;
+        let guard = self.inner.guard();
+        let post = py.detach(|| guard.check_result(call, &result));
+        Ok(Decision::new(post, Arc::clone(call)))
+    }
+
+    /// Records how a call that ``decision`` let through ended: ``error`` is the message when
+    /// it raised (masked before it is written), ``None`` when it returned.
+    #[pyo3(signature = (decision, duration_us, error=None))]
+    fn record_outcome(
+        &self,
+        py: Python<'_>,
+        decision: &Decision,
+        duration_us: u64,
+        error: Option<&str>,
+    ) -> PyResult<()> {
+        py.detach(|| {
+            self.inner
+                .record_outcome(&decision.call, &decision.inner, error, duration_us)
+        })
+    }
+
+    /// The hot path after a call returned: records the ok outcome, then decides its result.
+    /// Raises ``AimsError`` when the outcome cannot be recorded (the result is withheld).
+    fn complete(
+        &self,
+        py: Python<'_>,
+        decision: &Decision,
+        duration_us: u64,
+        result: &Bound<'_, PyAny>,
+    ) -> PyResult<Decision> {
+        let result = to_value(result)?;
+        let call = &decision.call;
+        let guard = self.inner.guard();
+        let post = py.detach(|| {
+            self.inner
+                .record_outcome(call, &decision.inner, None, duration_us)
+                .map(|()| guard.check_result(call, &result))
+        })?;
+        Ok(Decision::new(post, Arc::clone(call)))
+    }
+
+    /// A copy of ``value`` with what ``decision`` names masked.
+    fn apply_redactions<'py>(
+        &self,
+        py: Python<'py>,
+        decision: &Decision,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let mut value = to_value(value)?;
+        let guard = self.inner.guard();
+        py.detach(|| guard.apply_redactions(&decision.inner, &mut value));
+        to_py(py, &value)
+    }
+
+    /// How the policy in force decides a call, or its result when ``result`` is given.
+    /// Counts nothing and records nothing.
+    #[pyo3(signature = (tool, args, agent, *, result=None, context=None))]
+    fn explain<'py>(
+        &self,
+        py: Python<'py>,
+        tool: String,
+        args: &Bound<'py, PyAny>,
+        agent: String,
+        result: Option<&Bound<'py, PyAny>>,
+        context: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let extras = CallExtras {
+            context: context.map(to_value).transpose()?,
+            ..CallExtras::default()
+        };
+        let call = tool_call(tool, agent, to_value(args)?, extras);
+        let result = result.map(to_value).transpose()?;
+        let guard = self.inner.guard();
+        let explanation = py.detach(|| guard.explain(&call, result.as_ref()));
+        serialize_to_py(py, &explanation)
+    }
+
+    /// Replaces the policy (from a file or text) atomically; the old one stays on error.
+    #[pyo3(signature = (*, policy_path=None, policy_text=None))]
+    fn reload(
+        &self,
+        py: Python<'_>,
+        policy_path: Option<std::path::PathBuf>,
+        policy_text: Option<String>,
+    ) -> PyResult<()> {
+        let guard = self.inner.guard();
+        py.detach(|| {
+            let policy = match (policy_path, policy_text) {
+                (Some(path), None) => Policy::from_file(path),
+                (None, Some(text)) => Policy::from_text(&text, Format::Yaml, "<inline>"),
+                _ => return Err(aims_error("give exactly one of policy_path and policy_text")),
+            }
+            .map_err(|err| policy_error(&err))?;
+            guard.reload(policy).map_err(aims_error)
+        })
+    }
+
+    /// sha256 (hex) of the canonical policy in force.
+    #[getter]
+    fn policy_version(&self) -> String {
+        self.inner.guard().policy_version()
+    }
+
+    /// Decision counters and latency histogram, as a dict.
+    fn metrics<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        serialize_to_py(py, &self.inner.guard().metrics())
+    }
+
+    /// The metrics in the Prometheus text exposition format.
+    fn prometheus(&self) -> String {
+        self.inner.guard().prometheus()
+    }
+
+    /// The durable audit log's directory, or ``None`` when records stay in memory.
+    #[getter]
+    fn audit_dir(&self) -> Option<String> {
+        self.inner
+            .audit_log()
+            .map(|log| log.dir().display().to_string())
+    }
+
+    /// Makes every record durable and signs a checkpoint over them.
+    fn flush(&self, py: Python<'_>) -> PyResult<()> {
+        py.detach(|| self.inner.flush())
+    }
+
+    /// An inclusion proof of record ``index`` against the latest signed checkpoint.
+    fn prove<'py>(&self, py: Python<'py>, index: u64) -> PyResult<Bound<'py, PyAny>> {
+        let log = self
+            .inner
+            .audit_log()
+            .ok_or_else(|| aims_error("this guard has no durable audit log (set audit_dir)"))?;
+        let proof = py
+            .detach(|| log.prove_inclusion(index))
+            .map_err(|err| audit_error(&err))?;
+        serialize_to_py(py, &proof)
+    }
+}
