@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use aims_core::audit::keys::NoteSigner;
 use aims_core::audit::{
-    AuditEvent, AuditLog, AuditSink, LogOptions, MemorySink, OutcomeEvent,
-    OutcomeStatus, GENERATED_KEY,
+    AuditEvent, AuditLog, AuditSink, LogOptions, MemorySink, OutcomeEvent, OutcomeStatus,
+    GENERATED_KEY,
 };
 use aims_core::guard::{Decision, Guard, ToolCall};
 use aims_core::pii::{MaskPolicy, Scanner};
@@ -56,10 +56,15 @@ impl Assembly {
         let policy = match (&config.policy_path, &config.policy_text) {
             (Some(path), None) => Policy::from_file(path),
             (None, Some(text)) => Policy::from_text(text, Format::Yaml, "<inline>"),
-            _ => return Err(aims_error("give exactly one of policy_path and policy_text")),
+            _ => {
+                return Err(aims_error(
+                    "give exactly one of policy_path and policy_text",
+                ))
+            }
         }
         .map_err(|err| policy_error(&err))?;
-        let durability = crate::audit::durability(config.durability.as_deref().unwrap_or("batched"))?;
+        let durability =
+            crate::audit::durability(config.durability.as_deref().unwrap_or("batched"))?;
         let (sink, log): (Arc<dyn SinkDebug>, _) = match &config.audit_dir {
             Some(dir) => {
                 let signer = signer(dir, config.signing_key.as_deref())?;

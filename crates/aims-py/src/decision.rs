@@ -107,10 +107,7 @@ impl Decision {
     /// When the decision was taken, RFC 3339.
     #[getter]
     fn evaluated_at(&self) -> String {
-        self.inner
-            .evaluated_at
-            .format(&Rfc3339)
-            .unwrap_or_default()
+        self.inner.evaluated_at.format(&Rfc3339).unwrap_or_default()
     }
 
     /// True in shadow mode: the verdict was recorded but is not enforced.

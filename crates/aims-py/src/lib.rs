@@ -11,6 +11,7 @@ mod errors;
 mod register;
 mod runtime;
 mod scanner;
+mod testing;
 
 use pyo3::prelude::*;
 
@@ -21,6 +22,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<decision::Decision>()?;
     module.add_class::<scanner::Scanner>()?;
     module.add_class::<audit::AuditLog>()?;
+    module.add_class::<testing::PolicyTester>()?;
     module.add_function(wrap_pyfunction!(register::load_register, module)?)?;
     module.add_function(wrap_pyfunction!(register::validate_register, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;

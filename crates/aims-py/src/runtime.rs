@@ -177,7 +177,11 @@ impl Runtime {
             let policy = match (policy_path, policy_text) {
                 (Some(path), None) => Policy::from_file(path),
                 (None, Some(text)) => Policy::from_text(&text, Format::Yaml, "<inline>"),
-                _ => return Err(aims_error("give exactly one of policy_path and policy_text")),
+                _ => {
+                    return Err(aims_error(
+                        "give exactly one of policy_path and policy_text",
+                    ))
+                }
             }
             .map_err(|err| policy_error(&err))?;
             guard.reload(policy).map_err(aims_error)

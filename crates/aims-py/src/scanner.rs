@@ -71,7 +71,11 @@ fn char_index(text: &str, byte: usize) -> usize {
     text.get(..byte).map_or(0, |head| head.chars().count())
 }
 
-fn finding_dict<'py>(py: Python<'py>, text: &str, finding: &Finding) -> PyResult<Bound<'py, PyDict>> {
+fn finding_dict<'py>(
+    py: Python<'py>,
+    text: &str,
+    finding: &Finding,
+) -> PyResult<Bound<'py, PyDict>> {
     let dict = PyDict::new(py);
     dict.set_item("entity", finding.entity.as_str())?;
     dict.set_item("start", char_index(text, finding.start))?;
@@ -175,7 +179,10 @@ impl Scanner {
         let original = to_value(value)?;
         let mut masked = original.clone();
         let findings = py.detach(|| self.inner.mask_json(&mut masked, &policy));
-        Ok((to_py(py, &masked)?, json_findings(py, &original, &findings)?))
+        Ok((
+            to_py(py, &masked)?,
+            json_findings(py, &original, &findings)?,
+        ))
     }
 
     /// The names of every entity the scanner can report.

@@ -71,6 +71,7 @@ class Binder:
     ) -> Tuple[Tuple[Any, ...], Dict[str, Any]]:
         """``args`` and ``kwargs`` with every argument replaced by its masked form."""
         bound_args = self.signature.bind(*args, **kwargs)
+        bound_args.apply_defaults()
         for name in list(bound_args.arguments):
             if name == self.receiver:
                 continue

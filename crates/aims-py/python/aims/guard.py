@@ -203,7 +203,9 @@ class Guard:
 
 
 def _tool_name(fn: Callable[..., Any]) -> str:
-    return getattr(fn, "name", None) if isinstance(getattr(fn, "name", None), str) else fn.__name__
+    """The tool's name: a framework tool object's ``name``, else the function's name."""
+    name = getattr(fn, "name", None)
+    return name if isinstance(name, str) else str(getattr(fn, "__name__", type(fn).__name__))
 
 
 def _error_text(exc: BaseException) -> str:
