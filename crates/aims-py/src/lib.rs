@@ -25,6 +25,7 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<testing::PolicyTester>()?;
     module.add_function(wrap_pyfunction!(register::load_register, module)?)?;
     module.add_function(wrap_pyfunction!(register::validate_register, module)?)?;
+    module.add_function(wrap_pyfunction!(register::json_schema, module)?)?;
     module.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())
 }

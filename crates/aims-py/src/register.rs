@@ -1,12 +1,13 @@
-//! Register loading and validation: an AIMS register directory (one YAML or JSON file per
-//! section) as a dict, and its findings with file, line and column.
+//! The AIMS register: loading a register directory (one YAML or JSON file per section) as a
+//! dict, its validation findings with file, line and column, and the JSON Schemas of its types.
 
 use std::path::PathBuf;
 
+use aims_core::model::schema::{schema, schemas};
 use aims_core::model::{load_dir, LoadError};
 use pyo3::prelude::*;
 
-use crate::convert::serialize_to_py;
+use crate::convert::{serialize_to_py, to_py};
 use crate::errors::aims_error;
 
 /// Loads the register in ``dir`` and returns it as a dict of sections. Raises ``AimsError``
@@ -29,4 +30,21 @@ pub fn validate_register<'py>(py: Python<'py>, dir: PathBuf) -> PyResult<Bound<'
         Err(err @ LoadError::Io { .. }) => Err(err),
     });
     serialize_to_py(py, &findings.map_err(aims_error)?)
+}
+
+/// The JSON Schema (2020-12) of a register type by name (``"register"``, ``"ai_system"``,
+/// ``"risk"``, ``"incident"``, ``"catalog"``, ...), as a dict. Raises ``AimsError`` naming the
+/// known types for an unknown name.
+#[pyfunction]
+pub fn json_schema<'py>(py: Python<'py>, type_name: &str) -> PyResult<Bound<'py, PyAny>> {
+    match schema(type_name) {
+        Some(named) => to_py(py, named.schema.as_value()),
+        None => {
+            let known: Vec<&str> = schemas().iter().map(|named| named.name).collect();
+            Err(aims_error(format!(
+                "no schema named `{type_name}`: expected one of {}",
+                known.join(", ")
+            )))
+        }
+    }
 }

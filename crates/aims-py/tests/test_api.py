@@ -1,6 +1,7 @@
 """Every public API besides the decorator: Guard, Decision, Scanner, AuditLog, register,
 exceptions."""
 
+import json
 import shutil
 
 import pytest
@@ -208,3 +209,13 @@ def test_register_load_and_validate(tmp_path):
         aims.load_register(broken)
     with pytest.raises(aims.AimsError):
         aims.validate_register(tmp_path / "nowhere")
+
+
+def test_json_schema_by_type_name():
+    schema = aims.json_schema("ai_system")
+    assert schema["$schema"].startswith("https://json-schema.org/draft/2020-12")
+    assert "intended_purpose" in schema["properties"]
+    committed = (REGISTER.parent.parent / "schemas" / "incident.schema.json").read_text()
+    assert aims.json_schema("incident") == json.loads(committed)
+    with pytest.raises(aims.AimsError, match="register"):
+        aims.json_schema("nope")

@@ -5,12 +5,21 @@
 - :class:`Decision`: what the guard decided, and why.
 - :class:`AuditLog`: open, verify, read and prove the audit log.
 - :class:`Scanner`: validated PII and secret detection and masking.
-- :func:`load_register` / :func:`validate_register`: the AIMS register.
+- :func:`load_register` / :func:`validate_register`: the AIMS register;
+  :func:`json_schema`: the JSON Schema of a register type.
 
 Every decision, mask and log entry is made by the Rust core (``aims._native``).
 """
 
-from ._native import AuditLog, Decision, Scanner, __version__, load_register, validate_register
+from ._native import (
+    AuditLog,
+    Decision,
+    Scanner,
+    __version__,
+    json_schema,
+    load_register,
+    validate_register,
+)
 from .errors import AimsError, ApprovalRequired, AuditError, PolicyDenied, PolicyError
 from .guard import Guard
 
@@ -25,6 +34,7 @@ __all__ = [
     "PolicyError",
     "Scanner",
     "__version__",
+    "json_schema",
     "load_register",
     "validate_register",
 ]

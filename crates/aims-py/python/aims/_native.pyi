@@ -16,6 +16,7 @@ __all__ = [
     "Runtime",
     "Scanner",
     "__version__",
+    "json_schema",
     "load_register",
     "validate_register",
 ]
@@ -167,3 +168,4 @@ class PolicyTester:
 
 def load_register(dir: _Path) -> Dict[str, Any]: ...
 def validate_register(dir: _Path) -> List[Dict[str, Any]]: ...
+def json_schema(type_name: str) -> Dict[str, Any]: ...
