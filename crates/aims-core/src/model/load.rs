@@ -142,17 +142,17 @@ pub fn load_dir(dir: &Path) -> Result<LoadedRegister, LoadError> {
     let mut paths = Vec::new();
     for entry in fs::read_dir(dir).map_err(io_error(dir))? {
         let path = entry.map_err(io_error(dir))?.path();
-        if path.is_file() && Format::of(&path).is_some() {
-            paths.push(path);
+        if let Some(format) = Format::of(&path).filter(|_| path.is_file()) {
+            paths.push((path, format));
         }
     }
     // Deterministic order, so findings come out the same on every machine.
-    paths.sort();
+    paths.sort_by(|(a, _), (b, _)| a.cmp(b));
 
     let mut register = Register::default();
     let mut sources = Sources::default();
     let mut problems = Vec::new();
-    for path in paths {
+    for (path, format) in paths {
         let shown = path.display().to_string();
         let stem = path
             .file_stem()
@@ -186,7 +186,7 @@ pub fn load_dir(dir: &Path) -> Result<LoadedRegister, LoadError> {
             continue;
         }
         let text = fs::read_to_string(&path).map_err(io_error(&path))?;
-        match load_section(&mut register, section, &text, Format::of(&path)) {
+        match load_section(&mut register, section, &text, format) {
             Ok(map) => {
                 sources.files.insert(section, SourceFile { path, map });
             }
@@ -224,9 +224,8 @@ fn load_section(
     register: &mut Register,
     section: Section,
     text: &str,
-    format: Option<Format>,
+    format: Format,
 ) -> Result<SourceMap, ParseProblem> {
-    let format = format.unwrap_or(Format::Yaml);
     let map = match (SourceMap::parse(text), format) {
         (Ok(map), _) => map,
         (Err(err), Format::Yaml) => {
