@@ -53,3 +53,49 @@ fn every_schema_is_2020_12_and_closed() {
         assert_eq!(value["additionalProperties"], false, "{}", schema.name);
     }
 }
+
+/// Collects `path` of every object property without a description, in `value` and below;
+/// returns how many properties it looked at.
+fn undocumented(value: &serde_json::Value, path: &str, missing: &mut Vec<String>) -> usize {
+    let mut seen = 0;
+    match value {
+        serde_json::Value::Object(object) => {
+            if let Some(serde_json::Value::Object(properties)) = object.get("properties") {
+                seen += properties.len();
+                for (name, property) in properties {
+                    if property.get("description").is_none() {
+                        missing.push(format!("{path}/{name}"));
+                    }
+                }
+            }
+            for (key, child) in object {
+                seen += undocumented(child, &format!("{path}/{key}"), missing);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            for (index, child) in items.iter().enumerate() {
+                seen += undocumented(child, &format!("{path}/{index}"), missing);
+            }
+        }
+        _ => {}
+    }
+    seen
+}
+
+#[test]
+fn every_field_of_every_type_is_described() {
+    let register = aims_core::model::schema::schema("register").unwrap();
+    let mut missing = Vec::new();
+    // The register schema holds every register type in its $defs.
+    let checked = undocumented(register.schema.as_value(), "", &mut missing);
+    assert!(checked > 150, "only {checked} properties found");
+    for schema in schemas() {
+        undocumented(schema.schema.as_value(), schema.name, &mut missing);
+        assert!(
+            schema.schema.as_value()["description"].is_string(),
+            "{}",
+            schema.name
+        );
+    }
+    assert!(missing.is_empty(), "undocumented fields {missing:?}");
+}
