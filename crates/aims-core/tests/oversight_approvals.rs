@@ -52,6 +52,7 @@ fn decision(verdict: Verdict, checkpoint: Option<&str>, policy_version: &str) ->
         policy_version: policy_version.into(),
         evaluated_at: datetime!(2026-11-23 10:00 UTC),
         shadow: false,
+        audit_index: None,
     }
 }
 

@@ -320,6 +320,10 @@ fn summary(record: &record::Record) -> String {
             "incident    {} {} {} {}",
             i.incident_id, i.step, i.severity, i.summary
         ),
+        AuditEvent::Anomaly(a) => format!(
+            "anomaly     {} {} {} {:.3} -> {:.3}",
+            a.agent_id, a.signal, a.level, a.baseline_rate, a.current_rate
+        ),
         AuditEvent::PolicyLoaded(p) => format!(
             "policy      {} from {} ({} rules)",
             p.policy_version, p.source, p.rules

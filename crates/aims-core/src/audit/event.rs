@@ -24,6 +24,8 @@ pub enum AuditEvent {
     Approval(ApprovalEvent),
     /// An incident was opened or updated.
     Incident(IncidentEvent),
+    /// The anomaly monitor detected a shift in an agent's deny or approval-request rate.
+    Anomaly(AnomalyEvent),
     /// A policy was loaded or reloaded.
     PolicyLoaded(PolicyLoadedEvent),
     /// The durable log was reopened after a crash and its torn tail was truncated.
@@ -177,6 +179,25 @@ pub struct IncidentEvent {
     /// Audit indices that caused this step.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit_indices: Vec<u64>,
+}
+
+/// A shift detected by the anomaly monitor (a warning, or an incident-level shift).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnomalyEvent {
+    /// `gen_ai.agent.id` of the agent whose rate shifted.
+    #[serde(rename = "gen_ai.agent.id")]
+    pub agent_id: String,
+    /// `deny_rate` or `approval_request_rate`.
+    pub signal: String,
+    /// `warning` or `incident`.
+    pub level: String,
+    /// The agent's baseline rate.
+    pub baseline_rate: f64,
+    /// The rate now (EWMA).
+    pub current_rate: f64,
+    /// The CUSUM statistic when the alarm fired.
+    pub cusum: f64,
 }
 
 /// A policy was loaded.

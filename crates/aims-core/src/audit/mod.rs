@@ -24,8 +24,8 @@ mod verify;
 
 pub use error::{AuditError, Integrity};
 pub use event::{
-    ApprovalEvent, AuditEvent, CheckpointEvent, DecisionEvent, IncidentEvent, KeyRotatedEvent,
-    OutcomeEvent, OutcomeStatus, PolicyLoadedEvent, RecoveredEvent,
+    AnomalyEvent, ApprovalEvent, AuditEvent, CheckpointEvent, DecisionEvent, IncidentEvent,
+    KeyRotatedEvent, OutcomeEvent, OutcomeStatus, PolicyLoadedEvent, RecoveredEvent,
 };
 pub use files::GENERATED_KEY;
 pub use log::{AuditLog, Durability, LogOptions, OpenReport};

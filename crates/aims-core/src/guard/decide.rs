@@ -137,6 +137,7 @@ pub(crate) fn decide(
         policy_version: policy.version().to_owned(),
         evaluated_at: now,
         shadow: context.shadow,
+        audit_index: None,
     })
 }
 
@@ -180,5 +181,6 @@ pub(crate) fn internal_error(
         // The injected clock may be what failed; the system clock still dates the denial.
         evaluated_at: OffsetDateTime::now_utc(),
         shadow,
+        audit_index: None,
     }
 }

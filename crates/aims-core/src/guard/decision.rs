@@ -110,6 +110,10 @@ pub struct Decision {
     /// True when the guard runs in shadow mode: the verdict is recorded but not enforced.
     #[serde(default)]
     pub shadow: bool,
+    /// The index of the decision's record in the audit sink, once recorded (incidents link
+    /// to it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_index: Option<u64>,
 }
 
 impl Decision {

@@ -237,7 +237,9 @@ impl Guard {
                 );
                 shared.sink.append(AuditEvent::Decision(event))
             }));
-            if !matches!(recorded, Ok(Ok(_))) {
+            if let Ok(Ok(index)) = recorded {
+                decision.audit_index = Some(index);
+            } else {
                 decision.verdict = Verdict::Deny;
                 decision.shadow = false;
                 decision.redactions.clear();

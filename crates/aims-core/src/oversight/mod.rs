@@ -4,6 +4,7 @@
 //!   across restarts.
 //! - [`approvals`]: requests bound to the exact call, two-person rule, expiry and escalation.
 //! - [`incidents`]: incidents opened by triggers, de-duplicated, with a validated lifecycle.
+//! - [`supervisor`]: the guard with all of the above around it.
 //! - [`anomaly`]: per-agent EWMA and CUSUM on deny and approval-request rates.
 //!
 //! Time comes from the guard's injectable [`Clock`] (re-exported here), so one
@@ -15,6 +16,7 @@ pub mod anomaly;
 pub mod approvals;
 pub mod incidents;
 pub mod store;
+pub mod supervisor;
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
@@ -28,6 +30,7 @@ pub use approvals::{
 };
 pub use incidents::{IncidentError, IncidentSignal, IncidentUpdate, Incidents, Raised};
 pub use store::{OversightStore, StoreError};
+pub use supervisor::{Cleared, Supervised, Supervisor, SupervisorBuilder, SupervisorError};
 
 /// Free text written by people (approver notes, incident notes) as it may appear in the audit
 /// log and the register: PII and secrets masked with type tags such as `<EMAIL_ADDRESS>`.

@@ -1,6 +1,8 @@
 //! Declarative guard policies: parsing with line and column, validation and compilation.
 //!
-//! A policy is a YAML or JSON file with a `default` verdict and a list of `rules`. Every check
+//! A policy is a YAML or JSON file with a `default` verdict and a list of `rules`, and optionally
+//! the oversight `checkpoints` its `require_approval` rules name and the `incidents` triggers
+//! (see [`crate::oversight`]). Every check
 //! (unknown fields, types, regexes, globs, JSON pointers, Annex A control ids, duplicate rule
 //! ids, fields that must go together) happens while the file is read, so an error names the
 //! file, line and column where the problem is written. Rules compile once; evaluation is pure
@@ -29,6 +31,8 @@ pub use limit::{Budget, KeyPart, RateLimit, Window};
 pub use rule::{RedactSpec, Rule, RuleOutcome};
 
 use crate::guard::{Phase, ToolCall, Verdict};
+use crate::model::OversightCheckpoint;
+use crate::oversight::incidents::IncidentTrigger;
 use index::RuleIndex;
 use rule::RuleSeed;
 
@@ -43,6 +47,8 @@ pub struct Policy {
     rules: Vec<Rule>,
     pre: RuleIndex,
     post: RuleIndex,
+    checkpoints: Vec<OversightCheckpoint>,
+    incident_triggers: Vec<IncidentTrigger>,
 }
 
 /// One rule that applies to an input.
@@ -96,6 +102,10 @@ struct PolicyDoc {
     #[serde(default)]
     default: DefaultVerdict,
     rules: RuleList,
+    #[serde(default)]
+    checkpoints: Vec<OversightCheckpoint>,
+    #[serde(default)]
+    incidents: Vec<IncidentTrigger>,
 }
 
 /// The verdicts a policy may fall back to: the others need parameters only a rule carries.
@@ -193,6 +203,8 @@ impl Policy {
             pre: RuleIndex::build(&rules, Phase::Pre),
             post: RuleIndex::build(&rules, Phase::Post),
             rules,
+            checkpoints: doc.checkpoints,
+            incident_triggers: doc.incidents,
         })
     }
 
@@ -219,6 +231,17 @@ impl Policy {
     /// The verdict for a call no rule matches.
     pub fn default_verdict(&self) -> Verdict {
         self.default
+    }
+
+    /// The oversight checkpoints declared in the policy's `checkpoints` section (the register's
+    /// `OversightCheckpoint` shape), which `require_approval` rules name.
+    pub fn checkpoints(&self) -> &[OversightCheckpoint] {
+        &self.checkpoints
+    }
+
+    /// The incident triggers of the policy's `incidents` section.
+    pub fn incident_triggers(&self) -> &[IncidentTrigger] {
+        &self.incident_triggers
     }
 
     /// The rules in file order.

@@ -8,6 +8,7 @@
 
 pub mod lifecycle;
 mod rows;
+pub mod trigger;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use crate::oversight::store::{OversightStore, StoreError};
 use crate::pii::PiiError;
 
 pub use lifecycle::LifecycleError;
+pub use trigger::{IncidentTrigger, TriggerCondition, TriggerEngine};
 
 /// Who recorded the timeline entries aims writes itself.
 const SYSTEM_ACTOR: &str = "aims";
