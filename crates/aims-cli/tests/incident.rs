@@ -93,12 +93,15 @@ fn list_show_update_and_export_round_trip_through_register_check() {
         text(&refused.stderr)
     );
 
+    let log = dir.path().join("log");
     let closed = aims(&[
         "incident",
         "update",
         "INC-2026-001",
         "--store",
         store,
+        "--log",
+        log.to_str().unwrap(),
         "--by",
         "olga",
         "--status",
@@ -110,6 +113,26 @@ fn list_show_update_and_export_round_trip_through_register_check() {
     ]);
     assert_eq!(closed.status.code(), Some(0), "{}", text(&closed.stderr));
     assert!(text(&closed.stdout).contains("INC-2026-001: closed"));
+    // The change is in the signed audit log, which verifies.
+    let shown_log = aims(&["audit", "show", log.to_str().unwrap()]);
+    assert_eq!(
+        shown_log.status.code(),
+        Some(0),
+        "{}",
+        text(&shown_log.stderr)
+    );
+    assert!(
+        text(&shown_log.stdout).contains("INC-2026-001 status_changed"),
+        "{}",
+        text(&shown_log.stdout)
+    );
+    let verified = aims(&["audit", "verify", log.to_str().unwrap()]);
+    assert_eq!(
+        verified.status.code(),
+        Some(0),
+        "{}",
+        text(&verified.stderr)
+    );
 
     let bad_status = aims(&[
         "incident",

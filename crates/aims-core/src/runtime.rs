@@ -12,8 +12,11 @@ use schemars::JsonSchema;
 use serde::Deserialize;
 
 use crate::audit::keys::{KeyError, KeySource, NoteSigner};
-use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, SinkError};
+use crate::audit::{
+    AuditError, AuditLog, AuditSink, Durability, LogOptions, MemorySink, SinkError,
+};
 use crate::guard::{Decision, Guard, ToolCall, ToolOutcome};
+use crate::oversight::{OversightStore, StoreError, Supervisor, SupervisorError};
 use crate::policy::{Format, Policy, PolicyError};
 
 /// How a runtime is assembled. Every field is optional but the policy.
@@ -39,6 +42,11 @@ pub struct RuntimeConfig {
     /// Evaluate and record, but let every call proceed.
     #[serde(default)]
     pub shadow: bool,
+    /// The oversight store (SQLite file of approval requests and incidents; an explicit path,
+    /// e.g. inside a mobile app's sandbox). With one, [`Runtime::supervisor`] opens approval
+    /// requests, incidents and anomaly warnings around the guard (`docs/oversight.md`).
+    #[serde(default)]
+    pub oversight_store: Option<PathBuf>,
 }
 
 /// The durability modes of the audit log, by name.
@@ -82,6 +90,12 @@ pub enum RuntimeError {
     /// A record could not be appended.
     #[error(transparent)]
     Sink(#[from] SinkError),
+    /// The oversight store could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Oversight could not be set up (its checkpoints or triggers are invalid).
+    #[error(transparent)]
+    Oversight(#[from] SupervisorError),
 }
 
 /// A guard with everything it records to. `Send + Sync`, cheap to clone.
@@ -95,6 +109,7 @@ struct Inner {
     guard: Guard,
     log: Option<Arc<AuditLog>>,
     key_source: Option<KeySource>,
+    supervisor: Option<Supervisor>,
 }
 
 impl Runtime {
@@ -126,11 +141,25 @@ impl Runtime {
             }
             None => (None, None),
         };
+        // Oversight records to the guard's sink, so both need a handle on it.
+        let sink: Arc<dyn AuditSink> = match &log {
+            Some(log) => Arc::clone(log) as Arc<dyn AuditSink>,
+            None => Arc::new(MemorySink::new()),
+        };
+        let guard = builder.sink(Arc::clone(&sink)).build();
+        let supervisor = match &config.oversight_store {
+            Some(path) => {
+                let store = Arc::new(OversightStore::open(path)?);
+                Some(Supervisor::builder(guard.clone(), store, sink).build()?)
+            }
+            None => None,
+        };
         Ok(Self {
             inner: Arc::new(Inner {
-                guard: builder.build(),
+                guard,
                 log,
                 key_source,
+                supervisor,
             }),
         })
     }
@@ -160,6 +189,13 @@ impl Runtime {
         outcome: &ToolOutcome,
     ) -> Result<u64, RuntimeError> {
         Ok(self.inner.guard.record_outcome(call, decision, outcome)?)
+    }
+
+    /// Human oversight around the guard (approvals, incidents, anomalies), when an oversight
+    /// store is configured: use its `check` instead of [`Runtime::check`] so that
+    /// `require_approval` opens a request.
+    pub fn supervisor(&self) -> Option<&Supervisor> {
+        self.inner.supervisor.as_ref()
     }
 
     /// The durable audit log, when one is configured.

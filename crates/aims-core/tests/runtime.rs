@@ -116,3 +116,58 @@ fn json_configuration_rejects_unknown_fields_and_bad_modes() {
         .unwrap();
     assert!(ok.check(&ToolCall::new("a", "t", json!({}))).may_proceed());
 }
+
+#[test]
+fn an_oversight_store_puts_approvals_around_the_guard() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = r#"
+default: allow
+rules:
+  - id: big-refund
+    match: {tool: issue_refund, args: {/amount: {gt: 100}}}
+    effect: require_approval
+    checkpoint: refunds
+checkpoints:
+  - id: refunds
+    ai_system_id: cs-assistant
+    trigger: {policy_rules: [big-refund]}
+    approver_roles: [lead]
+    required_approvals: 1
+    timeout_seconds: 600
+    on_timeout: deny
+"#;
+    let config = RuntimeConfig {
+        policy_text: Some(policy.into()),
+        audit_dir: Some(dir.path().join("log")),
+        oversight_store: Some(dir.path().join("oversight.db")),
+        ..RuntimeConfig::default()
+    };
+    let runtime = Runtime::open(config).unwrap();
+    let supervisor = runtime.supervisor().unwrap();
+    let call = ToolCall::new("agent", "issue_refund", json!({"amount": 150}));
+    let request = supervisor.check(&call).unwrap().approval.unwrap();
+    supervisor
+        .approvals()
+        .approve(&request.id, "lea", "lead", None)
+        .unwrap();
+    supervisor.execute_approved(&request.id, &call).unwrap();
+    runtime.flush().unwrap();
+    // The approval steps are in the same signed log as the decisions.
+    let log_dir = dir.path().join("log");
+    verify(&log_dir, &VerifyOptions::default()).unwrap();
+    let mut steps = Vec::new();
+    for_each_record(&log_dir, |_, payload| {
+        if let Ok(AuditEvent::Approval(approval)) = record::decode(payload).map(|r| r.event) {
+            steps.push(approval.step);
+        }
+    })
+    .unwrap();
+    assert_eq!(steps, ["requested", "approved", "executed"]);
+    assert!(Runtime::open(RuntimeConfig {
+        policy_text: Some(POLICY.into()),
+        ..RuntimeConfig::default()
+    })
+    .unwrap()
+    .supervisor()
+    .is_none());
+}

@@ -54,7 +54,7 @@ pub(crate) fn read_call(given: Option<&str>) -> Result<ToolCall, CliError> {
 
 /// Opens the audit log in `dir` in strict mode, telling the user when its key had to be
 /// generated inside the log directory.
-fn open_audit_log(
+pub(crate) fn open_audit_log(
     dir: &std::path::Path,
     key: Option<&std::path::Path>,
 ) -> Result<AuditLog, CliError> {

@@ -3,13 +3,14 @@
 //! `update` changes status (validated: closing a major incident needs a root cause and a
 //! corrective action), severity, root cause, corrective actions, seriousness and report dates,
 //! and exits 1 when the change is refused. `export` writes the incidents as the register's
-//! `incidents.yaml`, which `aims register check` reads.
+//! `incidents.yaml`, which `aims register check` reads. With `--log DIR`, every change is also
+//! appended to the signed audit log there.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use aims_core::audit::MemorySink;
+use aims_core::audit::{AuditSink, MemorySink};
 use aims_core::model::{Incident, IncidentStatus, SeriousIncidentKind, Severity};
 use aims_core::oversight::incidents::{lifecycle, severity_name};
 use aims_core::oversight::{IncidentError, IncidentUpdate, Incidents, OversightStore};
@@ -17,6 +18,7 @@ use serde::de::DeserializeOwned;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+use super::check::open_audit_log;
 use super::CliError;
 
 #[derive(Debug, clap::Args)]
@@ -24,6 +26,13 @@ pub struct Args {
     /// The oversight store (an SQLite file written by the SDK).
     #[arg(long, global = true, default_value = "aims-oversight.db")]
     store: PathBuf,
+    /// Append each change to the signed audit log in this directory (as `aims check --log`).
+    #[arg(long, global = true)]
+    log: Option<PathBuf>,
+    /// The audit log's checkpoint signing key; else AIMS_SIGNING_KEY; else one generated in
+    /// the log directory.
+    #[arg(long, global = true, requires = "log")]
+    key: Option<PathBuf>,
     #[command(subcommand)]
     action: Action,
 }
@@ -104,15 +113,27 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         return Err(format!("no oversight store at {}", args.store.display()).into());
     }
     let store = Arc::new(OversightStore::open(&args.store)?);
-    // The CLI's own changes are recorded in the timeline; the application's audit log
-    // records the SDK's.
-    let incidents = Incidents::new(store, Arc::new(MemorySink::new()));
-    match args.action {
+    // Without --log, changes are recorded in the incident's timeline only.
+    let log = match &args.log {
+        Some(dir) => Some(Arc::new(open_audit_log(dir, args.key.as_deref())?)),
+        None => None,
+    };
+    let sink: Arc<dyn AuditSink> = match &log {
+        Some(log) => log.clone(),
+        None => Arc::new(MemorySink::new()),
+    };
+    let incidents = Incidents::new(store, sink);
+    let code = match args.action {
         Action::List(list) => run_list(&incidents, list),
         Action::Show(show) => run_show(&incidents, show),
         Action::Update(update) => run_update(&incidents, update),
         Action::Export(export) => run_export(&incidents, export),
+    }?;
+    drop(incidents);
+    if let Some(log) = log.and_then(|log| Arc::try_unwrap(log).ok()) {
+        log.close()?;
     }
+    Ok(code)
 }
 
 fn run_list(incidents: &Incidents, args: ListArgs) -> Result<ExitCode, CliError> {
