@@ -60,6 +60,14 @@ fn needs_approval() -> Decision {
     decision(Verdict::RequireApproval, Some("refund-approval"), POLICY_V1)
 }
 
+/// Opens a request for a refund of `amount` and returns its id.
+fn open_request(approvals: &Approvals, amount: u64) -> String {
+    approvals
+        .request(&refund_call(amount), &needs_approval())
+        .unwrap()
+        .id
+}
+
 fn refund_call(amount: u64) -> ToolCall {
     let mut call = ToolCall::new(
         "support-agent",
@@ -115,10 +123,7 @@ fn pending_requests_survive_a_restart() {
     let fx = Fixture::new();
     let id = {
         let approvals = fx.approvals(refund_checkpoint());
-        approvals
-            .request(&refund_call(250), &needs_approval())
-            .unwrap()
-            .id
+        open_request(&approvals, 250)
     };
     // A new process: a fresh store handle and service, no checkpoint configured at all. The
     // request keeps the rules it was made with.
@@ -151,10 +156,7 @@ fn two_person_rule_needs_two_distinct_approvers() {
         required_approvals: 2,
         ..refund_checkpoint()
     });
-    let id = approvals
-        .request(&refund_call(900), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 900);
 
     let first = approvals
         .approve(&id, "sam", "supervisor", Some("checked the order"))
@@ -206,10 +208,7 @@ fn two_person_rule_needs_two_distinct_approvers() {
 fn the_agent_or_user_behind_a_call_cannot_approve_it() {
     let fx = Fixture::new();
     let approvals = fx.approvals(refund_checkpoint());
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     for requester in ["support-agent", "customer-42"] {
         assert!(
             matches!(
@@ -251,10 +250,7 @@ fn the_agent_or_user_behind_a_call_cannot_approve_it() {
 fn a_changed_call_is_refused_and_the_approved_one_runs_once() {
     let fx = Fixture::new();
     let approvals = fx.approvals(refund_checkpoint());
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     approvals.approve(&id, "sam", "supervisor", None).unwrap();
 
     let mut other_order = refund_call(250);
@@ -338,10 +334,7 @@ fn a_policy_that_changed_since_the_approval_is_obeyed_at_execution() {
 fn an_unanswered_request_expires_and_late_approvals_are_refused() {
     let fx = Fixture::new();
     let approvals = fx.approvals(refund_checkpoint());
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     fx.clock.advance(Duration::minutes(29));
     assert_eq!(
         approvals.status(&id).unwrap().status,
@@ -373,14 +366,8 @@ fn a_timed_out_request_escalates_once_then_expires() {
         escalate_to: Some("director".into()),
         ..refund_checkpoint()
     });
-    let first = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
-    let second = approvals
-        .request(&refund_call(300), &needs_approval())
-        .unwrap()
-        .id;
+    let first = open_request(&approvals, 250);
+    let second = open_request(&approvals, 300);
     fx.clock.advance(Duration::minutes(31));
     let notices = approvals.expire_due().unwrap();
     assert_eq!(notices.len(), 2);
@@ -416,10 +403,7 @@ fn a_request_looked_at_long_after_both_windows_closed_escalates_and_expires_in_o
         escalate_to: Some("director".into()),
         ..refund_checkpoint()
     });
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     fx.clock.advance(Duration::days(3));
     let request = approvals.status(&id).unwrap();
     assert_eq!(request.status, ApprovalStatus::Expired);
@@ -435,10 +419,7 @@ fn on_timeout_allow_approves_without_a_human() {
         on_timeout: OnTimeout::Allow,
         ..refund_checkpoint()
     });
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     fx.clock.advance(Duration::hours(1));
     assert_eq!(
         approvals.status(&id).unwrap().status,
@@ -464,10 +445,7 @@ fn on_timeout_allow_approves_without_a_human() {
 fn wait_blocks_until_resolved_or_timed_out() {
     let fx = Fixture::new();
     let approvals = fx.approvals(refund_checkpoint());
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
 
     let timed_out = approvals.wait(&id, StdDuration::from_millis(120)).unwrap();
     assert_eq!(timed_out.status, ApprovalStatus::Pending);
@@ -491,14 +469,8 @@ fn wait_sees_votes_from_another_store_handle_and_expiry_on_the_injected_clock() 
     let here = fx.approvals(refund_checkpoint());
     // Another process's view of the same file: separate handle, separate wake-up signal.
     let elsewhere = fx.approvals(refund_checkpoint());
-    let voted = here
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
-    let left = here
-        .request(&refund_call(300), &needs_approval())
-        .unwrap()
-        .id;
+    let voted = open_request(&here, 250);
+    let left = open_request(&here, 300);
 
     let voted_id = voted.clone();
     let voter = std::thread::spawn(move || {
@@ -549,10 +521,7 @@ fn notifiers_hear_every_step_by_callback_and_by_channel() {
         })
         .with_notifier(sender);
 
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     approvals.approve(&id, "sam", "supervisor", None).unwrap();
     approvals.approve(&id, "kim", "supervisor", None).unwrap();
     approvals
@@ -604,10 +573,7 @@ fn a_step_the_audit_log_refuses_does_not_happen() {
     let working = Approvals::new(store.clone(), fx.sink.clone())
         .with_checkpoint(&refund_checkpoint())
         .unwrap();
-    let id = working
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&working, 250);
     assert!(matches!(
         approvals.approve(&id, "sam", "supervisor", None),
         Err(ApprovalError::Audit(_))
@@ -788,10 +754,7 @@ fn request_times_come_from_the_injected_clock() {
 fn approver_notes_reach_the_audit_log_masked_and_the_store_as_written() {
     let fx = Fixture::new();
     let approvals = fx.approvals(refund_checkpoint());
-    let id = approvals
-        .request(&refund_call(250), &needs_approval())
-        .unwrap()
-        .id;
+    let id = open_request(&approvals, 250);
     let note = "customer jane.doe@example.com confirmed by phone";
     let request = approvals
         .reject(&id, "sam", "supervisor", Some(note))
