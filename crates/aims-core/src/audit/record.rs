@@ -72,13 +72,18 @@ pub fn trailer(payload: &[u8]) -> Result<Trailer, RecordError> {
     let body = payload
         .strip_suffix(b"\"}")
         .ok_or(RecordError::Trailer("does not end with the timestamp"))?;
-    // The timestamp holds no quote, so the last `,"timestamp":"` is the member itself.
-    let ts_at = rfind(body, TIMESTAMP).ok_or(RecordError::Trailer("no timestamp"))?;
-    let timestamp = &body[ts_at + TIMESTAMP.len()..];
-    if timestamp.is_empty() || timestamp.iter().any(|b| *b == b'"' || *b == b'\\') {
+    // The timestamp holds no quote or backslash, so the last quote opens its value.
+    let value_at = body
+        .iter()
+        .rposition(|b| *b == b'"')
+        .ok_or(RecordError::Trailer("no timestamp"))?;
+    let timestamp = &body[value_at + 1..];
+    if timestamp.is_empty() || timestamp.contains(&b'\\') {
         return Err(RecordError::Trailer("bad timestamp"));
     }
-    let before_ts = &body[..ts_at];
+    let before_ts = body[..=value_at]
+        .strip_suffix(TIMESTAMP)
+        .ok_or(RecordError::Trailer("no timestamp"))?;
     let prev_hex = before_ts
         .strip_suffix(b"\"")
         .filter(|rest| rest.len() >= 64)
@@ -120,12 +125,6 @@ pub fn is_checkpoint(payload: &[u8]) -> bool {
 /// Decodes a payload in full.
 pub fn decode(payload: &[u8]) -> Result<Record, RecordError> {
     serde_json::from_slice(payload).map_err(|err| RecordError::Json(err.to_string()))
-}
-
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack
-        .windows(needle.len())
-        .rposition(|window| window == needle)
 }
 
 #[cfg(test)]
