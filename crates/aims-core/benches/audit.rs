@@ -15,35 +15,26 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aims_core::audit::keys::NoteSigner;
+use aims_core::audit::merkle::{self, CompactRange};
+use aims_core::audit::scan::scan;
 use aims_core::audit::{
-    verify, AuditEvent, AuditLog, AuditSink, DecisionEvent, Durability, LogOptions, VerifyOptions,
+    frame, record, verify, AuditEvent, AuditLog, AuditSink, Durability, LogOptions, OutcomeEvent,
+    OutcomeStatus, VerifyOptions,
 };
-use aims_core::guard::{Phase, Verdict};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use sha2::{Digest, Sha256};
 
-/// A decision as the guard records it, with short ids; its record payload (with the
-/// record's index, prev hash and timestamp) is about 300 bytes.
+/// An outcome as the guard records it; its record payload (with the record's index, prev
+/// hash and timestamp) is about 300 bytes. A decision record is about 450.
 fn decision(n: u64) -> AuditEvent {
-    AuditEvent::Decision(DecisionEvent {
+    AuditEvent::Outcome(OutcomeEvent {
         decision_id: format!("d{n:08}"),
-        phase: Phase::Pre,
-        agent_id: "support".into(),
+        agent_id: "support-agent".into(),
         tool: "send_email".into(),
-        call_id: None,
-        conversation_id: None,
-        ai_system_id: None,
-        verdict: Verdict::Allow,
-        enforced: true,
-        rule_ids: vec!["r1".into()],
-        control_ids: vec!["A.9.3".into()],
-        reasons: Vec::new(),
-        policy_version: "p7".into(),
-        args: serde_json::json!({"to": "<EMAIL>"}),
-        args_hmac: "9c1d2e3f".repeat(4),
-        masked: Vec::new(),
-        checkpoint: None,
-        eval_us: 12,
+        call_id: Some(format!("call-{n:08}")),
+        status: OutcomeStatus::Ok,
+        error: None,
+        duration_us: 1200 + n % 1000,
     })
 }
 
@@ -172,6 +163,39 @@ fn verification(c: &mut Criterion) {
         })
     });
     group.finish();
+
+    // Where verification time goes, per record.
+    let file = std::fs::read(dir.path().join("records")).unwrap();
+    let payload =
+        file[8..8 + u32::from_le_bytes([file[0], file[1], file[2], file[3]]) as usize].to_vec();
+    let mut parts = c.benchmark_group("audit/verify-parts");
+    parts.throughput(Throughput::Bytes(payload.len() as u64 + 8));
+    parts.bench_function("leaf-hash (cpu)", |b| {
+        b.iter_custom(|iters| cpu_timed(iters, |_| merkle::leaf_hash(black_box(&payload))))
+    });
+    parts.bench_function("node-hash (cpu)", |b| {
+        let (l, r) = ([1u8; 32], [2u8; 32]);
+        b.iter_custom(|iters| cpu_timed(iters, |_| merkle::node_hash(black_box(&l), &r)))
+    });
+    parts.bench_function("crc32c (cpu)", |b| {
+        b.iter_custom(|iters| cpu_timed(iters, |_| crc32c::crc32c(black_box(&payload))))
+    });
+    parts.bench_function("trailer (cpu)", |b| {
+        b.iter_custom(|iters| cpu_timed(iters, |_| record::trailer(black_box(&payload)).unwrap()))
+    });
+    parts.throughput(Throughput::Bytes(file.len() as u64));
+    parts.sample_size(20);
+    parts.bench_function("scan-in-memory (cpu)", |b| {
+        b.iter_custom(|iters| {
+            cpu_timed(iters, |_| {
+                scan(&file[..], &mut CompactRange::new(), &[], |_, _| {}).unwrap()
+            })
+        })
+    });
+    parts.finish();
+    let mut framed = Vec::new();
+    frame::encode(&payload, &mut framed);
+    println!("verify-parts: record {} bytes framed", framed.len());
 }
 
 fn proofs(c: &mut Criterion) {

@@ -50,7 +50,7 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
         }
         Value::Object(members) => {
             let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+            sorted.sort_by(|(a, _), (b, _)| utf16_order(a, b));
             out.push(b'{');
             for (i, (key, item)) in sorted.into_iter().enumerate() {
                 if i > 0 {
@@ -65,8 +65,24 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
     }
 }
 
+/// Orders member names by their UTF-16 code units (RFC 8785 3.2.3). For ASCII names, the
+/// common case, that is plain byte order, which is much cheaper to compute.
+fn utf16_order(a: &str, b: &str) -> std::cmp::Ordering {
+    if a.is_ascii() && b.is_ascii() {
+        a.cmp(b)
+    } else {
+        a.encode_utf16().cmp(b.encode_utf16())
+    }
+}
+
 fn write_string(string: &str, out: &mut Vec<u8>) {
     out.push(b'"');
+    // Most strings need no escape: copy them whole.
+    if !string.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.extend_from_slice(string.as_bytes());
+        out.push(b'"');
+        return;
+    }
     for ch in string.chars() {
         match ch {
             '"' => out.extend_from_slice(b"\\\""),
