@@ -8,6 +8,7 @@
 use std::fmt;
 
 use regex::Regex;
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -437,32 +438,44 @@ impl<'de> Deserialize<'de> for PointerSource {
     }
 }
 
-/// The operators object as written in a policy file (`{gt: 500, lte: 1000}`).
-#[derive(Debug, Deserialize)]
+/// The operators on one value; all that are given must hold (`{gt: 500, lte: 1000}`).
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct OperatorsDoc {
+pub(crate) struct OperatorsDoc {
+    /// Equal to this JSON value (numbers compare by value).
     #[serde(default, deserialize_with = "present")]
     equals: Option<Value>,
+    /// Equal to one of these values.
     #[serde(default, rename = "in")]
     in_: Option<Vec<Value>>,
+    /// Equal to none of these values.
     #[serde(default)]
     not_in: Option<Vec<Value>>,
+    /// A string this regex matches somewhere.
     #[serde(default)]
     matches: Option<RegexSource>,
+    /// A number (or numeric string) greater than this.
     #[serde(default)]
     gt: Option<f64>,
+    /// A number (or numeric string) greater than or equal to this.
     #[serde(default)]
     gte: Option<f64>,
+    /// A number (or numeric string) less than this.
     #[serde(default)]
     lt: Option<f64>,
+    /// A number (or numeric string) less than or equal to this.
     #[serde(default)]
     lte: Option<f64>,
+    /// Whether the pointer addresses a value at all (never unknown).
     #[serde(default)]
     exists: Option<bool>,
+    /// A string containing this substring, or an array containing this element.
     #[serde(default, deserialize_with = "present")]
     contains: Option<Value>,
+    /// The length of a string, array or object.
     #[serde(default)]
     length: Option<LengthBounds>,
+    /// Holds when the inner operators do not all hold (unknown stays unknown).
     #[serde(default)]
     not: Option<Operators>,
 }
@@ -574,7 +587,7 @@ impl<'de> Deserialize<'de> for RegexSource {
 
 /// `length: 3` (exactly) or `length: {gte: 1, lte: 200}`.
 #[derive(Debug, Clone)]
-struct LengthBounds(Vec<Compare>);
+pub(crate) struct LengthBounds(Vec<Compare>);
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 
@@ -84,7 +85,7 @@ impl<'de> Deserialize<'de> for Window {
 }
 
 /// One component of a limit's key: a separate counter is kept per distinct value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyPart {
     /// The calling agent.
@@ -102,7 +103,7 @@ fn default_key() -> Vec<KeyPart> {
 }
 
 /// At most `max` calls per sliding `window`, per key.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RateLimit {
     /// The most calls allowed in any window.
@@ -115,7 +116,7 @@ pub struct RateLimit {
 }
 
 /// At most `max` as the sum of a numeric argument per sliding `window`, per key.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Budget {
     /// The argument summed (a JSON pointer into the call's arguments).

@@ -15,11 +15,13 @@ mod index;
 mod limit;
 mod pattern;
 mod rule;
+mod schema;
 
 use std::collections::HashSet;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use schemars::JsonSchema;
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -29,6 +31,7 @@ pub use error::PolicyError;
 pub use explain::{ConditionTrace, Explanation, LimitTrace, RuleTrace};
 pub use limit::{Budget, KeyPart, RateLimit, Window};
 pub use rule::{RedactSpec, Rule, RuleOutcome};
+pub use schema::policy_schema;
 
 use crate::guard::{Phase, ToolCall, Verdict};
 use crate::model::OversightCheckpoint;
@@ -89,18 +92,25 @@ impl Format {
     }
 }
 
-/// The top of a policy file.
-#[derive(Debug, Deserialize)]
+/// An aims guard policy: a default verdict and rules, decided deny > require_approval > redact >
+/// warn > allow.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(title = "aims guard policy")]
 struct PolicyDoc {
+    /// The schema this file follows, for editors.
     #[serde(rename = "$schema", default)]
     _schema: Option<String>,
+    /// A short name.
     #[serde(default)]
     name: Option<String>,
+    /// What the policy is for.
     #[serde(default)]
     description: Option<String>,
+    /// The verdict for a call no rule matches (deny when omitted).
     #[serde(default)]
     default: DefaultVerdict,
+    /// The rules.
     rules: RuleList,
     #[serde(default)]
     checkpoints: Vec<OversightCheckpoint>,
@@ -109,7 +119,7 @@ struct PolicyDoc {
 }
 
 /// The verdicts a policy may fall back to: the others need parameters only a rule carries.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 enum DefaultVerdict {
     Allow,

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 use serde_json::Value;
@@ -183,29 +184,42 @@ impl Rule {
 }
 
 /// A rule as written in a policy file.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RuleDoc {
+#[schemars(rename = "Rule")]
+pub(crate) struct RuleDoc {
+    /// Unique id, cited by decisions and by the Statement of Applicability.
     id: RuleId,
+    /// What the rule is for.
     #[serde(default)]
     description: Option<String>,
+    /// `pre` (default): decides calls on their arguments; `post`: decides results.
     #[serde(default = "pre_phase")]
     phase: Phase,
+    /// Which calls the rule applies to; every part must match.
     #[serde(rename = "match")]
     matcher: MatchDoc,
+    /// The verdict when the rule applies.
     effect: Verdict,
+    /// The reason given in decisions (default: the description).
     #[serde(default)]
     reason: Option<String>,
+    /// How serious a match is.
     #[serde(default)]
     severity: Option<Severity>,
+    /// The Annex A controls the rule implements.
     #[serde(default)]
     controls: Vec<ControlId>,
+    /// The oversight checkpoint that approves (required for, and only for, require_approval).
     #[serde(default)]
     checkpoint: Option<String>,
+    /// What to mask (required for, and only for, redact).
     #[serde(default)]
     redact: Option<RedactDoc>,
+    /// At most so many calls per window; exceeding it denies (allow, warn, redact rules only).
     #[serde(default)]
     rate_limit: Option<RateLimit>,
+    /// At most so much of an argument summed per window; exceeding it denies.
     #[serde(default)]
     budget: Option<Budget>,
 }
@@ -219,33 +233,43 @@ fn any_name() -> Patterns {
 }
 
 /// The `match` block: which agents and tools, and conditions on args, context and result.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Match")]
 struct MatchDoc {
+    /// Agent id patterns (default: every agent).
     #[serde(default = "any_name")]
     agent: Patterns,
+    /// Tool name patterns (default: every tool).
     #[serde(default = "any_name")]
     tool: Patterns,
+    /// Conditions on the call's arguments.
     #[serde(default)]
     args: PointerConditions,
+    /// Conditions on the call's context.
     #[serde(default)]
     context: PointerConditions,
+    /// Conditions on the tool's result (`phase: post` only).
     #[serde(default)]
     result: PointerConditions,
 }
 
-#[derive(Debug, Deserialize)]
+/// What a redact rule masks.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "Redact")]
 struct RedactDoc {
+    /// JSON pointers whose values are masked whole.
     #[serde(default)]
     pointers: Vec<PointerSource>,
+    /// PII entities masked wherever they occur.
     #[serde(default)]
     entities: Vec<EntityName>,
 }
 
 /// Rule ids: letters, digits and `_ . : -`, starting with a letter or digit.
 #[derive(Debug)]
-struct RuleId(String);
+pub(crate) struct RuleId(String);
 
 struct RuleIdVisitor;
 
@@ -282,7 +306,7 @@ impl<'de> Deserialize<'de> for RuleId {
 
 /// An Annex A control id, checked against the catalog where it is written.
 #[derive(Debug)]
-struct ControlId(String);
+pub(crate) struct ControlId(String);
 
 struct ControlIdVisitor;
 
@@ -308,7 +332,7 @@ impl<'de> Deserialize<'de> for ControlId {
 
 /// A PII entity name such as `EMAIL_ADDRESS`, checked against the PII scanner's entities.
 #[derive(Debug)]
-struct EntityName(String);
+pub(crate) struct EntityName(String);
 
 struct EntityNameVisitor;
 

@@ -278,3 +278,27 @@ fn syntax_errors_and_json_errors_carry_locations() {
         "{err}"
     );
 }
+
+#[test]
+fn the_published_schema_is_generated_from_the_code() {
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../schemas/policy.schema.json");
+    let published: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert!(
+        published == policy_schema(),
+        "schemas/policy.schema.json is stale: run `aims policy schema > schemas/policy.schema.json`"
+    );
+    let rule = &published["$defs"]["Rule"];
+    assert_eq!(rule["required"], json!(["id", "match", "effect"]));
+    let operators = published["$defs"]["Operators"]["properties"]
+        .as_object()
+        .unwrap();
+    let names: Vec<&str> = operators.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        [
+            "equals", "in", "not_in", "matches", "gt", "gte", "lt", "lte", "exists", "contains",
+            "length", "not"
+        ]
+    );
+}
