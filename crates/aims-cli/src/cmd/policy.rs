@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aims_core::guard::Guard;
-use aims_core::policy::{policy_schema, Policy, PolicyError};
+use aims_core::policy::{Policy, PolicyError};
 use serde_json::Value;
 
 use super::check::read_call;
@@ -23,8 +23,6 @@ enum Command {
     Check(CheckArgs),
     /// Print, as JSON, every rule of the policy and whether and why it applies to a call.
     Explain(ExplainArgs),
-    /// Print the JSON Schema of policy files.
-    Schema,
 }
 
 #[derive(Debug, clap::Args)]
@@ -51,10 +49,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match args.command {
         Command::Check(args) => check(args),
         Command::Explain(args) => explain(args),
-        Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&policy_schema())?);
-            Ok(ExitCode::SUCCESS)
-        }
     }
 }
 

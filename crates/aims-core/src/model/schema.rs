@@ -56,6 +56,7 @@ pub fn schemas() -> Vec<NamedSchema> {
         named("management_review", schema_for!(ManagementReview)),
         named("evidence", schema_for!(Evidence)),
         named("catalog", schema_for!(Catalog)),
+        named("policy", crate::policy::policy_schema()),
     ]
 }
 

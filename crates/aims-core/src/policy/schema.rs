@@ -1,5 +1,5 @@
-//! The policy file's JSON Schema, generated from the types that read the file, so the
-//! published schema (`schemas/policy.schema.json`) cannot drift from what loads.
+//! The policy file's JSON Schema, generated from the types that read the file; it is published
+//! with the register's schemas (`schemas/policy.schema.json`, see [`crate::model::schema`]).
 //!
 //! Types that read themselves through a visitor (patterns, pointers, regexes, windows, ids)
 //! describe their accepted text here.
@@ -7,7 +7,6 @@
 use std::borrow::Cow;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
-use serde_json::Value;
 
 use super::condition::{
     LengthBounds, Operators, OperatorsDoc, PointerConditions, PointerSource, RegexSource,
@@ -18,9 +17,8 @@ use super::rule::{ControlId, EntityName, RuleDoc, RuleId};
 use super::{PolicyDoc, RuleList};
 
 /// The JSON Schema (draft 2020-12) of a policy file.
-pub fn policy_schema() -> Value {
-    let schema = schemars::schema_for!(PolicyDoc);
-    serde_json::to_value(schema).unwrap_or(Value::Null)
+pub fn policy_schema() -> Schema {
+    schemars::schema_for!(PolicyDoc)
 }
 
 /// A JSON pointer: empty (the whole value) or `/`-separated tokens.
