@@ -112,8 +112,10 @@ struct PolicyDoc {
     default: DefaultVerdict,
     /// The rules.
     rules: RuleList,
+    /// The oversight checkpoints that `require_approval` rules name.
     #[serde(default)]
     checkpoints: Vec<OversightCheckpoint>,
+    /// What opens an incident.
     #[serde(default)]
     incidents: Vec<IncidentTrigger>,
 }

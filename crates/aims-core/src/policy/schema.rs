@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde_json::Value;
 
 use super::condition::{
     LengthBounds, Operators, OperatorsDoc, PointerConditions, PointerSource, RegexSource,
@@ -18,7 +19,36 @@ use super::{PolicyDoc, RuleList};
 
 /// The JSON Schema (draft 2020-12) of a policy file.
 pub fn policy_schema() -> Schema {
-    schemars::schema_for!(PolicyDoc)
+    let mut schema = schemars::schema_for!(PolicyDoc).to_value();
+    describe_variant_tags(&mut schema);
+    Schema::try_from(schema).unwrap_or_else(|_| schemars::schema_for!(PolicyDoc))
+}
+
+/// schemars puts the description of an externally tagged enum variant (such as an incident
+/// trigger's `deny_burst: {...}`) on the variant's object, not on its one tag property, which is
+/// the field a reader sees; this copies it there.
+fn describe_variant_tags(value: &mut Value) {
+    match value {
+        Value::Object(object) => {
+            if let Some(Value::Array(variants)) = object.get_mut("oneOf") {
+                for variant in variants.iter_mut().filter_map(Value::as_object_mut) {
+                    let description = variant.get("description").cloned();
+                    if let (Some(description), Some(Value::Object(properties))) =
+                        (description, variant.get_mut("properties"))
+                    {
+                        if properties.len() == 1 {
+                            if let Some(Value::Object(tag)) = properties.values_mut().next() {
+                                tag.entry("description").or_insert(description);
+                            }
+                        }
+                    }
+                }
+            }
+            object.values_mut().for_each(describe_variant_tags);
+        }
+        Value::Array(items) => items.iter_mut().for_each(describe_variant_tags),
+        _ => {}
+    }
 }
 
 /// A JSON pointer: empty (the whole value) or `/`-separated tokens.
@@ -102,14 +132,21 @@ impl JsonSchema for LengthBounds {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let bound = json_schema!({"type": "number"});
+        let bound =
+            |description: &str| json_schema!({"type": "number", "description": description});
         json_schema!({
             "description": "An exact length, or bounds on the length of a string (characters), array or object.",
             "oneOf": [
                 {"type": "integer", "minimum": 0},
                 {
                     "type": "object",
-                    "properties": {"equals": bound, "gt": bound, "gte": bound, "lt": bound, "lte": bound},
+                    "properties": {
+                        "equals": bound("The length is exactly this."),
+                        "gt": bound("The length is greater than this."),
+                        "gte": bound("The length is at least this."),
+                        "lt": bound("The length is less than this."),
+                        "lte": bound("The length is at most this.")
+                    },
                     "additionalProperties": false,
                     "minProperties": 1
                 }
