@@ -147,9 +147,10 @@ fn full_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("guard_full");
     let policy = engines(100).policy;
     let call = call(50);
-    // A fresh in-memory sink per batch keeps memory flat however long criterion runs.
+    // A fresh guard and in-memory sink per iteration keeps memory flat however long criterion
+    // runs; `iter_batched_ref` builds and drops them outside the timed part.
     group.bench_function("check_100_rules_memory_sink", |b| {
-        b.iter_batched(
+        b.iter_batched_ref(
             || {
                 Guard::builder(policy.clone())
                     .sink(Arc::new(MemorySink::new()))
@@ -160,7 +161,7 @@ fn full_path(c: &mut Criterion) {
         )
     });
     group.bench_function("run_100_rules_memory_sink", |b| {
-        b.iter_batched(
+        b.iter_batched_ref(
             || {
                 Guard::builder(policy.clone())
                     .sink(Arc::new(MemorySink::new()))
