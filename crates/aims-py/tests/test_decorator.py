@@ -337,3 +337,34 @@ def test_tool_name_and_agent_options(guard, log_dir):
     guard.flush()
     decision = events(log_dir, "decision")[0]
     assert (decision["gen_ai.tool.name"], decision["gen_ai.agent.id"]) == ("greet", "other-agent")
+
+
+def test_call_context_reaches_the_policy_and_the_record(log_dir):
+    guard = aims.Guard(
+        policy_text="default: deny\nrules:\n  - id: support-only\n    match: {tool: refund, context: {/role: {equals: support}}}\n    effect: allow\n",
+        audit_dir=log_dir,
+    )
+
+    @guard.tool
+    def refund(amount):
+        return amount
+
+    @guard.tool(name="refund")
+    async def async_refund(amount):
+        return amount
+
+    with pytest.raises(aims.PolicyDenied):
+        refund(1)
+    with aims.call_context(conversation="conv-1", ai_system="cs-assistant", context={"role": "support"}):
+        assert refund(2) == 2
+
+    async def main():
+        with aims.call_context(conversation="conv-2", context={"role": "support"}):
+            return await asyncio.gather(*(async_refund(n) for n in range(3)))
+
+    assert asyncio.run(main()) == [0, 1, 2]
+    guard.flush()
+    decisions = events(log_dir, "decision")
+    assert [d["verdict"] for d in decisions] == ["deny", "allow", "allow", "allow", "allow"]
+    assert decisions[1]["gen_ai.conversation.id"] == "conv-1" and decisions[1]["ai_system_id"] == "cs-assistant"
+    assert {d["gen_ai.conversation.id"] for d in decisions[2:]} == {"conv-2"}

@@ -21,19 +21,21 @@ from ._native import (
     validate_register,
 )
 from .errors import AimsError, ApprovalRequired, AuditError, PolicyDenied, PolicyError
-from .guard import Guard
+from .guard import CallScope, Guard, call_context
 
 __all__ = [
     "AimsError",
     "ApprovalRequired",
     "AuditError",
     "AuditLog",
+    "CallScope",
     "Decision",
     "Guard",
     "PolicyDenied",
     "PolicyError",
     "Scanner",
     "__version__",
+    "call_context",
     "json_schema",
     "load_register",
     "validate_register",

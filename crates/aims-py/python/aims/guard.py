@@ -5,12 +5,14 @@ this module binds arguments, calls the tool, and maps verdicts onto exceptions.
 """
 
 import asyncio
+import contextlib
+import contextvars
 import functools
 import inspect
 import json
 import os
 import time
-from typing import Any, Callable, Dict, Optional, TypeVar, Union, overload
+from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, TypeVar, Union, overload
 
 from . import _native
 from ._binding import Binder
@@ -20,6 +22,39 @@ F = TypeVar("F", bound=Callable[..., Any])
 PathLike = Union[str, "os.PathLike[str]"]
 
 _now_ns = time.perf_counter_ns
+
+
+class CallScope(NamedTuple):
+    """What :func:`call_context` sets for the guarded calls made inside it."""
+
+    conversation: Optional[str]
+    ai_system: Optional[str]
+    context: Optional[Dict[str, Any]]
+
+
+_SCOPE: "contextvars.ContextVar[Optional[CallScope]]" = contextvars.ContextVar("aims_call_scope", default=None)
+
+
+@contextlib.contextmanager
+def call_context(
+    *,
+    conversation: Optional[str] = None,
+    ai_system: Optional[str] = None,
+    context: Optional[Dict[str, Any]] = None,
+) -> Iterator[CallScope]:
+    """Sets the conversation id, AI system and policy ``context`` (user roles, tenant,
+    environment: what a policy reads under ``context``) of every ``@guard.tool`` call made
+    inside the ``with`` block, in this thread or asyncio task::
+
+        with aims.call_context(conversation=session_id, context={"role": "support"}):
+            agent.run(message)
+    """
+    scope = CallScope(conversation, ai_system, context)
+    token = _SCOPE.set(scope)
+    try:
+        yield scope
+    finally:
+        _SCOPE.reset(token)
 
 
 class Guard:
@@ -220,8 +255,19 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
     record_outcome = runtime.record_outcome
     redact = runtime.apply_redactions
 
-    def before(args: Any, kwargs: Any) -> Any:
-        decision = check(tool, binder.bind(args, kwargs), agent)
+    def before(args: Any, kwargs: Any, scope: Optional[CallScope]) -> Any:
+        bound = binder.bind(args, kwargs)
+        if scope is None:
+            decision = check(tool, bound, agent)
+        else:
+            decision = check(
+                tool,
+                bound,
+                agent,
+                ai_system=scope.ai_system,
+                conversation=scope.conversation,
+                context=scope.context,
+            )
         if not decision.may_proceed:
             guard._blocked(decision)
         return decision
@@ -249,7 +295,7 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            decision = await in_worker(before, args, kwargs)
+            decision = await in_worker(before, args, kwargs, _SCOPE.get())
             if decision.redacts:
                 args, kwargs = masked_call(decision, args, kwargs)
             started = _now_ns()
@@ -265,7 +311,7 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        decision = before(args, kwargs)
+        decision = before(args, kwargs, _SCOPE.get())
         if decision.redacts:
             args, kwargs = masked_call(decision, args, kwargs)
         started = _now_ns()
@@ -279,4 +325,4 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
     return wrapper  # type: ignore[return-value]
 
 
-__all__ = ["Guard"]
+__all__ = ["CallScope", "Guard", "call_context"]
