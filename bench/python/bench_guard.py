@@ -10,7 +10,8 @@ Measures, side by side in one process, the median time per call of:
   acknowledged after its group's fsync), on disk and, where it exists, on tmpfs (/dev/shm),
   which separates the cost of the fsync from the cost of the work.
 
-Each figure is the median over ``--samples`` samples of the mean time of ``--calls`` calls.
+Each figure is the median over ``--samples`` samples of the mean time of ``--calls`` calls,
+in wall time and in this thread's CPU time (which a busy machine does not inflate).
 
     python bench/python/bench_guard.py [--calls N] [--samples N]
 
@@ -143,16 +144,19 @@ class PeerGuard:
 
 
 def per_call_ns(fn, calls, samples):
-    """Median over samples of the mean nanoseconds per call."""
+    """Medians over samples of the mean nanoseconds per call: (wall time, this thread's CPU
+    time). CPU time leaves out time spent waiting for the CPU on a busy machine (and for an
+    fsync); wall time includes both."""
     for _ in range(min(calls, 200)):  # warm up
         fn(ORDER)
-    means = []
+    wall, cpu = [], []
     for _ in range(samples):
-        started = time.perf_counter_ns()
+        started, started_cpu = time.perf_counter_ns(), time.thread_time_ns()
         for _ in range(calls):
             fn(ORDER)
-        means.append((time.perf_counter_ns() - started) / calls)
-    return statistics.median(means)
+        cpu.append((time.thread_time_ns() - started_cpu) / calls)
+        wall.append((time.perf_counter_ns() - started) / calls)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def main():
@@ -200,11 +204,13 @@ def main():
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"aims {aims.__version__}; {opts.samples} samples")
     print()
-    print("| configuration | median per call | added vs bare | calls/sample |")
-    print("|---|---:|---:|---:|")
-    for label, ns, calls in rows:
-        added = "" if label == "bare function" else f"{(ns - bare) / 1000:.2f} us"
-        print(f"| {label} | {ns / 1000:.2f} us | {added} | {calls} |")
+    print("| configuration | wall per call | added (wall) | CPU per call | added (CPU) | calls/sample |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for label, (wall, cpu), calls in rows:
+        bare_label = label == "bare function"
+        added_wall = "" if bare_label else f"{(wall - bare[0]) / 1000:.2f} us"
+        added_cpu = "" if bare_label else f"{(cpu - bare[1]) / 1000:.2f} us"
+        print(f"| {label} | {wall / 1000:.2f} us | {added_wall} | {cpu / 1000:.2f} us | {added_cpu} | {calls} |")
     return 0
 
 
