@@ -6,6 +6,7 @@
 
 use aims_core::audit::AuditError as CoreAuditError;
 use aims_core::policy::PolicyError as CorePolicyError;
+use aims_core::runtime::RuntimeError;
 use pyo3::prelude::*;
 
 pyo3::import_exception!(aims.errors, AimsError);
@@ -48,4 +49,14 @@ pub fn audit_error(err: &CoreAuditError) -> PyErr {
 /// Any other failure of the core, as the base `AimsError`.
 pub fn aims_error(err: impl std::fmt::Display) -> PyErr {
     AimsError::new_err(err.to_string())
+}
+
+/// A runtime failure: policy errors as `PolicyError`, log errors as `AuditError`, the rest
+/// (configuration, keys, store, oversight) as `AimsError`.
+pub fn runtime_error(err: &RuntimeError) -> PyErr {
+    match err {
+        RuntimeError::Policy(err) => policy_error(err),
+        RuntimeError::Audit(err) => audit_error(err),
+        other => aims_error(other),
+    }
 }

@@ -3,11 +3,11 @@
 //! Python exceptions and releases the GIL while the core works. The Python layer
 //! (`python/aims/`) adds the `@guard.tool` decorator and the public classes.
 
-mod assembly;
 mod audit;
 mod convert;
 mod decision;
 mod errors;
+mod oversight;
 mod register;
 mod runtime;
 mod scanner;
@@ -23,6 +23,8 @@ fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<scanner::Scanner>()?;
     module.add_class::<audit::AuditLog>()?;
     module.add_class::<testing::PolicyTester>()?;
+    module.add_class::<oversight::Approvals>()?;
+    module.add_class::<oversight::Incidents>()?;
     module.add_function(wrap_pyfunction!(register::load_register, module)?)?;
     module.add_function(wrap_pyfunction!(register::validate_register, module)?)?;
     module.add_function(wrap_pyfunction!(register::json_schema, module)?)?;

@@ -4,22 +4,55 @@
 //! so other Python threads run meanwhile.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use aims_core::guard::ToolCall;
+use aims_core::guard::{ToolCall, ToolOutcome};
 use aims_core::policy::{Format, Policy};
+use aims_core::runtime::Runtime as CoreRuntime;
 use pyo3::prelude::*;
 use serde_json::Value;
 
-use crate::assembly::Assembly;
 use crate::convert::{serialize_to_py, to_py, to_value};
 use crate::decision::Decision;
-use crate::errors::{aims_error, audit_error, policy_error};
+use crate::errors::{aims_error, audit_error, policy_error, runtime_error};
+use crate::oversight::{Approvals, Incidents};
 
 /// A guard with everything it records to. Build it through ``aims.Guard``.
 #[pyclass(frozen, module = "aims._native", name = "Runtime")]
 #[derive(Debug)]
 pub struct Runtime {
-    inner: Assembly,
+    inner: CoreRuntime,
+}
+
+impl Runtime {
+    /// Decides a result: through oversight when configured (PII in results can raise an
+    /// incident), else through the guard alone.
+    fn decide_result(
+        &self,
+        decision: &Decision,
+        result: &Value,
+    ) -> PyResult<aims_core::guard::Decision> {
+        match self.inner.supervisor() {
+            None => Ok(self.inner.guard().check_result(&decision.call, result)),
+            Some(supervisor) => supervisor
+                .check_result(&decision.call, result)
+                .map(|supervised| supervised.decision)
+                .map_err(|err| {
+                    aims_error(format!("oversight failed, the result is withheld: {err}"))
+                }),
+        }
+    }
+
+    fn record(&self, decision: &Decision, outcome: &ToolOutcome) -> PyResult<()> {
+        self.inner
+            .record_outcome(&decision.call, &decision.inner, outcome)
+            .map(drop)
+            .map_err(|err| runtime_error(&err))
+    }
+}
+
+fn duration(duration_us: u64) -> Duration {
+    Duration::from_micros(duration_us)
 }
 
 /// The optional ids and context of a call, as keyword arguments.
@@ -45,10 +78,13 @@ fn tool_call(tool: String, agent: String, args: Value, extras: CallExtras) -> To
 #[pymethods]
 impl Runtime {
     /// Assembles a runtime from a JSON object of configuration fields (``policy_path`` or
-    /// ``policy_text``, ``audit_dir``, ``signing_key``, ``durability``, ``shadow``).
+    /// ``policy_text``, ``audit_dir``, ``signing_key``, ``durability``, ``shadow``,
+    /// ``oversight_store``).
     #[new]
     fn new(py: Python<'_>, config_json: &str) -> PyResult<Self> {
-        let inner = py.detach(|| Assembly::from_json(config_json))?;
+        let inner = py
+            .detach(|| CoreRuntime::from_json(config_json))
+            .map_err(|err| runtime_error(&err))?;
         Ok(Self { inner })
     }
 
@@ -73,9 +109,17 @@ impl Runtime {
             context: context.map(to_value).transpose()?,
         };
         let call = tool_call(tool, agent, to_value(args)?, extras);
-        let guard = self.inner.guard();
-        let decision = py.detach(|| guard.check(&call));
-        Ok(Decision::new(decision, Arc::new(call)))
+        let Some(supervisor) = self.inner.supervisor() else {
+            let decision = py.detach(|| self.inner.check(&call));
+            return Ok(Decision::new(decision, Arc::new(call)));
+        };
+        // With oversight, require_approval opens a request; if oversight fails the call does
+        // not run (the error is raised instead of a decision).
+        let supervised = py
+            .detach(|| supervisor.check(&call))
+            .map_err(|err| aims_error(format!("oversight failed, the call may not run: {err}")))?;
+        let approval_id = supervised.approval.map(|request| request.id);
+        Ok(Decision::new(supervised.decision, Arc::new(call)).with_approval(approval_id))
     }
 
     /// Decides the result of the call ``decision`` was about; records it when a rule matched.
@@ -86,10 +130,8 @@ impl Runtime {
         result: &Bound<'_, PyAny>,
     ) -> PyResult<Decision> {
         let result = to_value(result)?;
-        let call = &decision.call;
-        let guard = self.inner.guard();
-        let post = py.detach(|| guard.check_result(call, &result));
-        Ok(Decision::new(post, Arc::clone(call)))
+        let post = py.detach(|| self.decide_result(decision, &result))?;
+        Ok(Decision::new(post, Arc::clone(&decision.call)))
     }
 
     /// Records how a call that ``decision`` let through ended: ``error`` is the message when
@@ -102,10 +144,11 @@ impl Runtime {
         duration_us: u64,
         error: Option<&str>,
     ) -> PyResult<()> {
-        py.detach(|| {
-            self.inner
-                .record_outcome(&decision.call, &decision.inner, error, duration_us)
-        })
+        let outcome = match error {
+            Some(error) => ToolOutcome::error(error, duration(duration_us)),
+            None => ToolOutcome::ok(duration(duration_us)),
+        };
+        py.detach(|| self.record(decision, &outcome))
     }
 
     /// The hot path after a call returned: records the ok outcome, then decides its result.
@@ -118,14 +161,11 @@ impl Runtime {
         result: &Bound<'_, PyAny>,
     ) -> PyResult<Decision> {
         let result = to_value(result)?;
-        let call = &decision.call;
-        let guard = self.inner.guard();
         let post = py.detach(|| {
-            self.inner
-                .record_outcome(call, &decision.inner, None, duration_us)
-                .map(|()| guard.check_result(call, &result))
+            self.record(decision, &ToolOutcome::ok(duration(duration_us)))?;
+            self.decide_result(decision, &result)
         })?;
-        Ok(Decision::new(post, Arc::clone(call)))
+        Ok(Decision::new(post, Arc::clone(&decision.call)))
     }
 
     /// A copy of ``value`` with what ``decision`` names masked.
@@ -204,6 +244,19 @@ impl Runtime {
         self.inner.guard().prometheus()
     }
 
+    /// Approval requests (approve, reject, status, wait, pending, execute); raises
+    /// ``AimsError`` without an oversight store.
+    #[getter]
+    fn approvals(&self) -> PyResult<Approvals> {
+        Approvals::of(&self.inner)
+    }
+
+    /// Incidents (list, get, update); raises ``AimsError`` without an oversight store.
+    #[getter]
+    fn incidents(&self) -> PyResult<Incidents> {
+        Incidents::of(&self.inner)
+    }
+
     /// The durable audit log's directory, or ``None`` when records stay in memory.
     #[getter]
     fn audit_dir(&self) -> Option<String> {
@@ -215,6 +268,7 @@ impl Runtime {
     /// Makes every record durable and signs a checkpoint over them.
     fn flush(&self, py: Python<'_>) -> PyResult<()> {
         py.detach(|| self.inner.flush())
+            .map_err(|err| runtime_error(&err))
     }
 
     /// An inclusion proof of record ``index`` against the latest signed checkpoint.

@@ -34,7 +34,7 @@ def test_unreadable_policy_file_raises_policy_error(tmp_path):
 def test_bad_configuration_raises_aims_error():
     with pytest.raises(aims.AimsError):
         aims.Guard()
-    with pytest.raises(aims.AimsError, match="durability"):
+    with pytest.raises(aims.AimsError, match="sometimes"):
         aims.Guard(POLICY, audit_dir="/tmp/unused-aims-dir", durability="sometimes")
 
 

@@ -12,8 +12,10 @@ Every decision, mask and log entry is made by the Rust core (``aims._native``).
 """
 
 from ._native import (
+    Approvals,
     AuditLog,
     Decision,
+    Incidents,
     Scanner,
     __version__,
     json_schema,
@@ -26,11 +28,13 @@ from .guard import CallScope, Guard, call_context
 __all__ = [
     "AimsError",
     "ApprovalRequired",
+    "Approvals",
     "AuditError",
     "AuditLog",
     "CallScope",
     "Decision",
     "Guard",
+    "Incidents",
     "PolicyDenied",
     "PolicyError",
     "Scanner",

@@ -19,14 +19,16 @@ class PolicyDenied(AimsError):
 
 class ApprovalRequired(AimsError):
     """The call needs a human approval first; the tool did not run. ``request_id`` names the
-    approval request (``None`` when the guard has no approval store), ``decision`` is the
-    :class:`aims.Decision`."""
+    approval request (``None`` when the guard has no oversight store), ``status`` is the
+    request's status when it was last seen (``pending``, ``rejected``, ``expired``),
+    ``decision`` is the :class:`aims.Decision`."""
 
-    def __init__(self, decision: Any, request_id: Optional[str] = None) -> None:
+    def __init__(self, decision: Any, request_id: Optional[str] = None, status: str = "pending") -> None:
         self.decision = decision
         self.request_id = request_id
+        self.status = status
         checkpoint = decision.checkpoint or "an oversight checkpoint"
-        where = f" (request {request_id})" if request_id else ""
+        where = f" (request {request_id}, {status})" if request_id else ""
         super().__init__(f"{decision.tool}: needs approval at {checkpoint}{where}")
 
 

@@ -65,7 +65,9 @@ class Guard:
     that directory (``durability`` ``"strict"``, ``"batched"`` (default) or ``"none"``;
     ``signing_key`` is the checkpoint key file, generated in the directory when absent);
     without it records stay in memory. ``shadow=True`` records every verdict but enforces
-    none. ``agent`` is the agent id tools are called as unless ``@guard.tool(agent=...)``
+    none. ``oversight_store`` (a SQLite file) turns on human oversight: ``require_approval``
+    opens an approval request (see :attr:`approvals`) and incident triggers fire (see
+    :attr:`incidents`). ``agent`` is the agent id tools are called as unless ``@guard.tool(agent=...)``
     says otherwise.
 
     Raises :class:`aims.PolicyError` (with ``file``, ``line``, ``column``) for a bad policy
@@ -81,6 +83,7 @@ class Guard:
         signing_key: Optional[PathLike] = None,
         durability: Optional[str] = None,
         shadow: bool = False,
+        oversight_store: Optional[PathLike] = None,
         agent: str = "agent",
     ) -> None:
         config: Dict[str, Any] = {"shadow": shadow}
@@ -90,6 +93,7 @@ class Guard:
             ("audit_dir", audit_dir),
             ("signing_key", signing_key),
             ("durability", durability),
+            ("oversight_store", oversight_store),
         ):
             if value is not None:
                 config[key] = os.fspath(value) if key != "policy_text" else value
@@ -162,6 +166,18 @@ class Guard:
         )
 
     @property
+    def approvals(self) -> "_native.Approvals":
+        """Approval requests: ``approve``, ``reject``, ``status``, ``wait``, ``pending``,
+        ``execute``. Raises :class:`aims.AimsError` without an oversight store."""
+        return self._runtime.approvals
+
+    @property
+    def incidents(self) -> "_native.Incidents":
+        """Incidents: ``list``, ``get``, ``update``. Raises :class:`aims.AimsError` without an
+        oversight store."""
+        return self._runtime.incidents
+
+    @property
     def policy_version(self) -> str:
         """sha256 (hex) of the canonical policy in force."""
         return self._runtime.policy_version
@@ -230,11 +246,21 @@ class Guard:
 
         return decorate if fn is None else decorate(fn)
 
-    def _blocked(self, decision: "_native.Decision") -> None:
-        """Raises for a decision that may not proceed."""
-        if decision.verdict == "require_approval":
-            raise ApprovalRequired(decision)
-        raise PolicyDenied(decision)
+    def _cleared(self, decision: "_native.Decision", wait: Optional[float]) -> "_native.Decision":
+        """The decision a call that may not proceed runs under after its approval, or the
+        exception: :class:`PolicyDenied`, or :class:`ApprovalRequired` while the request is
+        not approved (after waiting up to ``wait`` seconds for it)."""
+        if decision.verdict != "require_approval":
+            raise PolicyDenied(decision)
+        request_id = decision.approval_id
+        if request_id is None or wait is None:
+            raise ApprovalRequired(decision, request_id)
+        request = self._runtime.approvals.wait(request_id, wait)
+        if request["status"] != "approved":
+            raise ApprovalRequired(decision, request_id, request["status"])
+        # Raises when the call changed or the policy in force now refuses it; a returned
+        # decision clears the call (a require_approval at the same checkpoint is satisfied).
+        return self._runtime.approvals.execute(decision)
 
 
 def _tool_name(fn: Callable[..., Any]) -> str:
@@ -269,7 +295,7 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
                 context=scope.context,
             )
         if not decision.may_proceed:
-            guard._blocked(decision)
+            return guard._cleared(decision, wait)
         return decision
 
     def masked_call(decision: Any, args: Any, kwargs: Any) -> Any:
@@ -286,7 +312,8 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
 
     if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inspect.unwrap(fn)):
 
-        offload = guard._blocking_io
+        # Waiting for an approval blocks: async tools always wait on a worker thread.
+        offload = guard._blocking_io or wait is not None
 
         async def in_worker(work: Callable[..., Any], *args: Any) -> Any:
             if not offload:
