@@ -1,6 +1,7 @@
 //! The assembled runtime that applications, the CLI and the language bindings embed: one guard
-//! with its durable audit log, signing key, PII scanner and approval store, configured from
-//! data ([`RuntimeConfig`], which bindings pass as a JSON object).
+//! with its durable audit log, signing key, PII scanner and, with an oversight store, the
+//! [`Supervisor`] (approvals, incidents, anomaly monitoring), configured from data
+//! ([`RuntimeConfig`], which bindings pass as a JSON object).
 //!
 //! Keeping the assembly here means every binding opens the same log with the same key rules
 //! and makes the same decisions; a binding only converts types and calling conventions.
@@ -10,13 +11,15 @@ use std::sync::Arc;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::audit::keys::{KeyError, KeySource, NoteSigner};
-use crate::audit::{
-    AuditError, AuditLog, AuditSink, Durability, LogOptions, MemorySink, SinkError,
+use crate::audit::MemorySink;
+use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, SinkError};
+use crate::guard::{Decision, Guard, Reason, ToolCall, ToolOutcome, Verdict};
+use crate::oversight::{
+    Approvals, Incidents, OversightStore, StoreError, Supervisor, SupervisorError,
 };
-use crate::guard::{Decision, Guard, ToolCall, ToolOutcome};
-use crate::oversight::{OversightStore, StoreError, Supervisor, SupervisorError};
 use crate::policy::{Format, Policy, PolicyError};
 
 /// How a runtime is assembled. Every field is optional but the policy.
@@ -39,14 +42,15 @@ pub struct RuntimeConfig {
     /// How durable an append is when the guard lets a call run. Default: batched.
     #[serde(default)]
     pub durability: DurabilityMode,
+    /// The oversight store: the SQLite file that keeps approval requests and incidents across
+    /// restarts (an explicit path, e.g. inside a mobile app's sandbox). With one,
+    /// `require_approval` opens a request, and incident triggers and anomaly monitoring run
+    /// (`docs/oversight.md`); without one they do not.
+    #[serde(default)]
+    pub oversight_store: Option<PathBuf>,
     /// Evaluate and record, but let every call proceed.
     #[serde(default)]
     pub shadow: bool,
-    /// The oversight store (SQLite file of approval requests and incidents; an explicit path,
-    /// e.g. inside a mobile app's sandbox). With one, [`Runtime::supervisor`] opens approval
-    /// requests, incidents and anomaly warnings around the guard (`docs/oversight.md`).
-    #[serde(default)]
-    pub oversight_store: Option<PathBuf>,
 }
 
 /// The durability modes of the audit log, by name.
@@ -93,9 +97,12 @@ pub enum RuntimeError {
     /// The oversight store could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Oversight could not be set up (its checkpoints or triggers are invalid).
+    /// Oversight (approvals, incidents, anomalies) failed or refused.
     #[error(transparent)]
     Oversight(#[from] SupervisorError),
+    /// The runtime has no oversight store, so there are no approvals or incidents.
+    #[error("no oversight_store is configured, so there are no approvals or incidents")]
+    NoOversight,
 }
 
 /// A guard with everything it records to. `Send + Sync`, cheap to clone.
@@ -107,9 +114,9 @@ pub struct Runtime {
 #[derive(Debug)]
 struct Inner {
     guard: Guard,
+    supervisor: Option<Supervisor>,
     log: Option<Arc<AuditLog>>,
     key_source: Option<KeySource>,
-    supervisor: Option<Supervisor>,
 }
 
 impl Runtime {
@@ -131,22 +138,21 @@ impl Runtime {
             }
         };
         let mut builder = Guard::builder(policy).shadow(config.shadow);
-        let (log, key_source) = match &config.audit_dir {
+        let (sink, log, key_source): (Arc<dyn AuditSink>, _, _) = match &config.audit_dir {
             Some(dir) => {
                 let (signer, source) = NoteSigner::for_log(dir, config.signing_key.as_deref())?;
                 let options = LogOptions::new(signer).durability(config.durability.into());
                 let log = Arc::new(AuditLog::open(dir, options)?);
-                builder = builder.sink(Arc::clone(&log) as Arc<dyn AuditSink>);
-                (Some(log), Some(source))
+                (
+                    Arc::clone(&log) as Arc<dyn AuditSink>,
+                    Some(log),
+                    Some(source),
+                )
             }
-            None => (None, None),
+            None => (Arc::new(MemorySink::new()), None, None),
         };
-        // Oversight records to the guard's sink, so both need a handle on it.
-        let sink: Arc<dyn AuditSink> = match &log {
-            Some(log) => Arc::clone(log) as Arc<dyn AuditSink>,
-            None => Arc::new(MemorySink::new()),
-        };
-        let guard = builder.sink(Arc::clone(&sink)).build();
+        builder = builder.sink(Arc::clone(&sink));
+        let guard = builder.build();
         let supervisor = match &config.oversight_store {
             Some(path) => {
                 let store = Arc::new(OversightStore::open(path)?);
@@ -157,9 +163,9 @@ impl Runtime {
         Ok(Self {
             inner: Arc::new(Inner {
                 guard,
+                supervisor,
                 log,
                 key_source,
-                supervisor,
             }),
         })
     }
@@ -176,9 +182,68 @@ impl Runtime {
         &self.inner.guard
     }
 
-    /// Decides a call before it runs and records the decision.
+    /// Decides a call before it runs and records the decision. With an oversight store, a
+    /// `require_approval` decision also opens an approval request (its id is
+    /// [`Decision::approval_id`]) and the decision feeds the incident triggers and the anomaly
+    /// monitor; if that handling fails, the call is denied.
     pub fn check(&self, call: &ToolCall) -> Decision {
-        self.inner.guard.check(call)
+        let Some(supervisor) = &self.inner.supervisor else {
+            return self.inner.guard.check(call);
+        };
+        let decision = self.inner.guard.check(call);
+        match supervisor.supervise(call, decision.clone()) {
+            Ok(supervised) => {
+                let mut decision = supervised.decision;
+                decision.approval_id = supervised.approval.map(|request| request.id);
+                decision
+            }
+            Err(err) => fail_closed(decision, &err),
+        }
+    }
+
+    /// Decides a call's result after it ran (a policy may deny or redact it); with an
+    /// oversight store, PII found in the result feeds the incident triggers.
+    pub fn check_result(&self, call: &ToolCall, result: &Value) -> Decision {
+        let Some(supervisor) = &self.inner.supervisor else {
+            return self.inner.guard.check_result(call, result);
+        };
+        let decision = self.inner.guard.check_result(call, result);
+        match supervisor.supervise_result(call, result, decision.clone()) {
+            Ok(supervised) => supervised.decision,
+            Err(err) => fail_closed(decision, &err),
+        }
+    }
+
+    /// Clears an approved call to run now: the call must hash to the one approved and the
+    /// policy in force is asked again (that decision is returned and recorded). Executes once.
+    pub fn execute_approved(
+        &self,
+        approval_id: &str,
+        call: &ToolCall,
+    ) -> Result<Decision, RuntimeError> {
+        Ok(self
+            .oversight()?
+            .execute_approved(approval_id, call)?
+            .decision)
+    }
+
+    /// Approvals: approve, reject, status, wait, pending, expire_due.
+    pub fn approvals(&self) -> Result<&Approvals, RuntimeError> {
+        Ok(self.oversight()?.approvals())
+    }
+
+    /// Incidents: list, get, update.
+    pub fn incidents(&self) -> Result<&Incidents, RuntimeError> {
+        Ok(self.oversight()?.incidents())
+    }
+
+    /// The supervisor (approvals, incidents, anomalies), when an oversight store is configured.
+    pub fn supervisor(&self) -> Option<&Supervisor> {
+        self.inner.supervisor.as_ref()
+    }
+
+    fn oversight(&self) -> Result<&Supervisor, RuntimeError> {
+        self.supervisor().ok_or(RuntimeError::NoOversight)
     }
 
     /// Records how a call the guard let through ended.
@@ -189,13 +254,6 @@ impl Runtime {
         outcome: &ToolOutcome,
     ) -> Result<u64, RuntimeError> {
         Ok(self.inner.guard.record_outcome(call, decision, outcome)?)
-    }
-
-    /// Human oversight around the guard (approvals, incidents, anomalies), when an oversight
-    /// store is configured: use its `check` instead of [`Runtime::check`] so that
-    /// `require_approval` opens a request.
-    pub fn supervisor(&self) -> Option<&Supervisor> {
-        self.inner.supervisor.as_ref()
     }
 
     /// The durable audit log, when one is configured.
@@ -217,4 +275,19 @@ impl Runtime {
         }
         Ok(())
     }
+}
+
+/// A recorded decision turned into a deny because oversight around it failed (the request
+/// could not be opened, an incident could not be recorded): the call must not run.
+fn fail_closed(mut decision: Decision, err: &SupervisorError) -> Decision {
+    decision.verdict = Verdict::Deny;
+    decision.shadow = false;
+    decision.redactions.clear();
+    decision.approval_id = None;
+    decision.reasons.push(Reason {
+        code: "oversight_failed".to_owned(),
+        rule_id: None,
+        message: format!("failing closed: {err}"),
+    });
+    decision
 }

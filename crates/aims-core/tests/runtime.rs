@@ -171,3 +171,90 @@ checkpoints:
     .supervisor()
     .is_none());
 }
+
+const OVERSEEN: &str = r#"
+default: deny
+rules:
+  - id: refund-approval
+    match:
+      tool: issue_refund
+      args: {/amount: {gt: 100}}
+    effect: require_approval
+    checkpoint: refund-approval
+  - id: refund-allow
+    match: {tool: issue_refund}
+    effect: allow
+checkpoints:
+  - id: refund-approval
+    ai_system_id: cs-assistant
+    trigger: {policy_rules: [refund-approval]}
+    approver_roles: [support_lead]
+    required_approvals: 1
+    timeout_seconds: 1800
+    on_timeout: deny
+"#;
+
+#[test]
+fn require_approval_opens_a_request_that_clears_the_exact_call_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = Runtime::open(RuntimeConfig {
+        policy_text: Some(OVERSEEN.into()),
+        audit_dir: Some(dir.path().join("log")),
+        oversight_store: Some(dir.path().join("oversight.db")),
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let call = ToolCall::new(
+        "cs-agent",
+        "issue_refund",
+        json!({"order_id": "A-1", "amount": 250}),
+    );
+    let decision = runtime.check(&call);
+    assert_eq!(decision.verdict, Verdict::RequireApproval);
+    let approval_id = decision.approval_id.clone().expect("a request is opened");
+
+    // Not approved yet: the call cannot be cleared.
+    assert!(runtime.execute_approved(&approval_id, &call).is_err());
+    runtime
+        .approvals()
+        .unwrap()
+        .approve(
+            &approval_id,
+            "dana",
+            "support_lead",
+            Some("checked the order"),
+        )
+        .unwrap();
+
+    // A changed call does not ride on the approval.
+    let changed = ToolCall::new(
+        "cs-agent",
+        "issue_refund",
+        json!({"order_id": "A-1", "amount": 499}),
+    );
+    assert!(runtime.execute_approved(&approval_id, &changed).is_err());
+    let cleared = runtime.execute_approved(&approval_id, &call).unwrap();
+    assert_eq!(cleared.verdict, Verdict::RequireApproval);
+    assert!(
+        runtime.execute_approved(&approval_id, &call).is_err(),
+        "executes once"
+    );
+    runtime.flush().unwrap();
+    verify(&dir.path().join("log"), &VerifyOptions::default()).unwrap();
+}
+
+#[test]
+fn without_a_store_there_is_no_request_and_oversight_calls_say_why() {
+    let runtime = Runtime::open(RuntimeConfig {
+        policy_text: Some(OVERSEEN.into()),
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let decision = runtime.check(&ToolCall::new("a", "issue_refund", json!({"amount": 250})));
+    assert_eq!(decision.verdict, Verdict::RequireApproval);
+    assert_eq!(decision.approval_id, None);
+    assert!(matches!(
+        runtime.approvals(),
+        Err(RuntimeError::NoOversight)
+    ));
+}

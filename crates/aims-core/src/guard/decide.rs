@@ -138,6 +138,7 @@ pub(crate) fn decide(
         evaluated_at: now,
         shadow: context.shadow,
         audit_index: None,
+        approval_id: None,
     })
 }
 
@@ -182,5 +183,6 @@ pub(crate) fn internal_error(
         evaluated_at: OffsetDateTime::now_utc(),
         shadow,
         audit_index: None,
+        approval_id: None,
     }
 }

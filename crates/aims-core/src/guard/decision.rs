@@ -114,6 +114,10 @@ pub struct Decision {
     /// to it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audit_index: Option<u64>,
+    /// The approval request opened for this call, when the verdict is `require_approval` and
+    /// an approval store is configured: approve it, then run the call with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_id: Option<String>,
 }
 
 impl Decision {

@@ -223,7 +223,16 @@ impl Supervisor {
     /// triggers, and opens an approval request when the decision is `require_approval`. Run the
     /// call only when `decision.may_proceed()` and this returned `Ok`.
     pub fn check(&self, call: &ToolCall) -> Result<Supervised, SupervisorError> {
-        let decision = self.guard.check(call);
+        self.supervise(call, self.guard.check(call))
+    }
+
+    /// What [`Supervisor::check`] does after the guard decided: for callers that must keep the
+    /// recorded decision when oversight fails (to deny with it).
+    pub fn supervise(
+        &self,
+        call: &ToolCall,
+        decision: Decision,
+    ) -> Result<Supervised, SupervisorError> {
         let approval = if decision.verdict == Verdict::RequireApproval && !decision.shadow {
             Some(self.approvals.request(call, &decision)?)
         } else {
@@ -261,7 +270,16 @@ impl Supervisor {
         call: &ToolCall,
         result: &Value,
     ) -> Result<Supervised, SupervisorError> {
-        let decision = self.guard.check_result(call, result);
+        self.supervise_result(call, result, self.guard.check_result(call, result))
+    }
+
+    /// What [`Supervisor::check_result`] does after the guard decided the result.
+    pub fn supervise_result(
+        &self,
+        call: &ToolCall,
+        result: &Value,
+        decision: Decision,
+    ) -> Result<Supervised, SupervisorError> {
         let signals = match &self.scanner {
             Some(scanner) => {
                 let found: Vec<_> = scanner
