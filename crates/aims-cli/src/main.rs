@@ -23,6 +23,8 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Print the ISO/IEC 42001 clauses and the 38 Annex A controls.
     Catalog(cmd::catalog::Args),
+    /// The main job: a scripted agent session through the guard, then offline verification.
+    Demo(cmd::demo::Args),
     /// Decide one tool call with a policy (a pre-tool hook): exit 0 proceed, 1 blocked.
     Check(cmd::check::Args),
     /// List, show, update and export the incidents in an oversight store.
@@ -43,6 +45,7 @@ fn main() -> ExitCode {
         Command::Audit(args) => cmd::audit::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Check(args) => cmd::check::run(args),
+        Command::Demo(args) => cmd::demo::run(args),
         Command::Incident(args) => cmd::incident::run(args),
         Command::Pii(args) => cmd::pii::run(args),
         Command::Policy(args) => cmd::policy::run(args),

@@ -17,6 +17,7 @@ use crate::audit::keys::{KeyError, KeySource, NoteSigner};
 use crate::audit::MemorySink;
 use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, SinkError};
 use crate::guard::{Decision, Guard, Reason, ToolCall, ToolOutcome, Verdict};
+use crate::model::{load_dir, LoadError};
 use crate::oversight::{
     Approvals, Incidents, OversightStore, StoreError, Supervisor, SupervisorError,
 };
@@ -48,6 +49,10 @@ pub struct RuntimeConfig {
     /// (`docs/oversight.md`); without one they do not.
     #[serde(default)]
     pub oversight_store: Option<PathBuf>,
+    /// An AIMS register directory whose `oversight` checkpoints join the policy's own (with an
+    /// oversight store).
+    #[serde(default)]
+    pub register_dir: Option<PathBuf>,
     /// Evaluate and record, but let every call proceed.
     #[serde(default)]
     pub shadow: bool,
@@ -100,6 +105,9 @@ pub enum RuntimeError {
     /// Oversight (approvals, incidents, anomalies) failed or refused.
     #[error(transparent)]
     Oversight(#[from] SupervisorError),
+    /// The register could not be loaded.
+    #[error(transparent)]
+    Register(#[from] LoadError),
     /// The runtime has no oversight store, so there are no approvals or incidents.
     #[error("no oversight_store is configured, so there are no approvals or incidents")]
     NoOversight,
@@ -156,7 +164,14 @@ impl Runtime {
         let supervisor = match &config.oversight_store {
             Some(path) => {
                 let store = Arc::new(OversightStore::open(path)?);
-                Some(Supervisor::builder(guard.clone(), store, sink).build()?)
+                let checkpoints = match &config.register_dir {
+                    Some(dir) => load_dir(dir)?.register.oversight,
+                    None => Vec::new(),
+                };
+                let supervisor = Supervisor::builder(guard.clone(), store, sink)
+                    .register_checkpoints(&checkpoints)
+                    .build()?;
+                Some(supervisor)
             }
             None => None,
         };

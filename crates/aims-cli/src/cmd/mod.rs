@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod catalog;
 pub mod check;
+pub mod demo;
 pub mod incident;
 pub mod pii;
 pub mod policy;
