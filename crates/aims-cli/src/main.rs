@@ -33,6 +33,8 @@ enum Command {
     Pii(cmd::pii::Args),
     /// Validate guard policies and explain their decisions.
     Policy(cmd::policy::Args),
+    /// Build the auditor's evidence pack (HTML, JSON, OSCAL, signed manifest), or verify one.
+    Report(cmd::report::Args),
     /// Work with an AIMS register directory (`aims register check DIR`).
     Register(cmd::register::Args),
     /// Print or write the JSON Schemas of the register's types.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Pii(args) => cmd::pii::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Register(args) => cmd::register::run(args),
+        Command::Report(args) => cmd::report::run(args),
         Command::Schema(args) => cmd::schema::run(args),
     };
     match result {

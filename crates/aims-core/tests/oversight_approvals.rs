@@ -53,6 +53,7 @@ fn decision(verdict: Verdict, checkpoint: Option<&str>, policy_version: &str) ->
         evaluated_at: datetime!(2026-11-23 10:00 UTC),
         shadow: false,
         audit_index: None,
+        approval_id: None,
     }
 }
 

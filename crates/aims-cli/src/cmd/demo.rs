@@ -3,7 +3,7 @@
 //! `examples/policy.yaml`: reads, refunds (some capped, rate limited or over budget, one
 //! approved by a second person), emails (one redacted, one carrying a secret and blocked),
 //! and attempts at forbidden tools that open an incident. Then the signed audit log is
-//! verified offline with the auditor's public key.
+//! verified offline with the public key and the auditor's evidence pack is written.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,9 @@ use aims_core::guard::{ToolCall, ToolOutcome, Verdict};
 use aims_core::runtime::{Runtime, RuntimeConfig};
 use serde_json::{json, Value};
 
+use super::report::{self, PackRequest};
 use super::CliError;
+use aims_core::report::Period;
 
 /// Marks a directory as written by the demo, so a rerun may clear it.
 const MARKER: &str = ".aims-demo";
@@ -41,8 +43,8 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     prepare_out(&args.out)?;
-    let key_path = args.out.join("auditor").join("audit.key");
-    fs::create_dir_all(args.out.join("auditor"))?;
+    let key_path = args.out.join("keys").join("aims-demo.key");
+    fs::create_dir_all(args.out.join("keys"))?;
     let signer = NoteSigner::generate("aims-demo")?;
     let pub_path = signer.write(&key_path)?;
     let log_dir = args.out.join("log");
@@ -50,7 +52,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         policy_path: Some(args.examples.join("policy.yaml")),
         register_dir: Some(args.examples.join("register")),
         audit_dir: Some(log_dir.clone()),
-        signing_key: Some(key_path),
+        signing_key: Some(key_path.clone()),
         oversight_store: Some(args.out.join("oversight.db")),
         ..RuntimeConfig::default()
     })?;
@@ -99,18 +101,33 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         );
     }
     println!(
-        "audit log {}: {} records, intact, checkpoint signed by {} verifies with {}",
+        "audit log {}: {} records, intact, its signed checkpoint verifies with {}",
         log_dir.display(),
         report.records,
-        "aims-demo",
+        pub_path.display()
+    );
+    let pack_dir = args.out.join("evidence");
+    let written = report::write(&PackRequest {
+        register: &args.examples.join("register"),
+        logs: std::slice::from_ref(&log_dir),
+        pubkey: Some(&pub_path),
+        oversight: Some(&args.out.join("oversight.db")),
+        key: Some(&key_path),
+        period: Period::default(),
+        out: &pack_dir,
+    })?;
+    println!("verify them yourself:");
+    println!(
+        "  aims audit verify {} --pubkey {}",
+        log_dir.display(),
         pub_path.display()
     );
     println!(
-        "verify it yourself: aims audit verify {} --pubkey {}",
-        log_dir.display(),
+        "  aims report verify {} --pubkey {}",
+        pack_dir.display(),
         pub_path.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(written)
 }
 
 /// Clears a previous demo's output; refuses to touch a directory the demo did not write.
@@ -240,7 +257,7 @@ impl<'a> Session<'a> {
                 let approvals = self.runtime.approvals()?;
                 // A support lead (a second person, not the agent) decides; large ones go to
                 // finance, who turns one in three down.
-                if self.next_u64() % 3 == 0 {
+                if self.next_u64().is_multiple_of(3) {
                     approvals.reject(
                         approval_id,
                         "lee",

@@ -9,6 +9,7 @@ pub mod incident;
 pub mod pii;
 pub mod policy;
 pub mod register;
+pub mod report;
 pub mod schema;
 
 /// A usage or I/O error: printed on stderr, exit code 2.

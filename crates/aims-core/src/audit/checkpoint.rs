@@ -112,13 +112,9 @@ impl SignedCheckpoint {
             ));
         };
         let text = format!("{text}\n");
-        let signed = signatures.lines().any(|line| {
-            line.strip_prefix("\u{2014} ")
-                .and_then(|rest| rest.split_once(' '))
-                .filter(|(name, _)| *name == key.name())
-                .and_then(|(_, blob)| BASE64.decode(blob).ok())
-                .is_some_and(|blob| key.verify_blob(&text, &blob))
-        });
+        let signed = signatures
+            .lines()
+            .any(|line| key.verify_signature_line(&text, line));
         if signed {
             Ok(())
         } else {

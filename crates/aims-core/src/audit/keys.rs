@@ -288,6 +288,16 @@ impl NoteVerifier {
         self.key_id
     }
 
+    /// Checks a note signature line (`— NAME BASE64(KEYID || SIGNATURE)`) by this key over
+    /// `text`.
+    pub fn verify_signature_line(&self, text: &str, line: &str) -> bool {
+        line.strip_prefix("\u{2014} ")
+            .and_then(|rest| rest.split_once(' '))
+            .filter(|(name, _)| *name == self.name)
+            .and_then(|(_, blob)| BASE64.decode(blob).ok())
+            .is_some_and(|blob| self.verify_blob(text, &blob))
+    }
+
     /// Checks a signature blob (`KEYID || SIGNATURE`) by this key over `text`.
     pub(crate) fn verify_blob(&self, text: &str, blob: &[u8]) -> bool {
         let Some((id, signature)) = blob.split_first_chunk::<4>() else {

@@ -36,8 +36,8 @@ impl NamedSchema {
     }
 }
 
-/// The schemas of every top-level type: the whole register, each section's item type, and the
-/// catalog.
+/// The schemas of every top-level type: the whole register, each section's item type, the
+/// catalog, and the evidence pack's `evidence.json`.
 pub fn schemas() -> Vec<NamedSchema> {
     let named = |name, schema| NamedSchema { name, schema };
     vec![
@@ -57,6 +57,7 @@ pub fn schemas() -> Vec<NamedSchema> {
         named("evidence", schema_for!(Evidence)),
         named("catalog", schema_for!(Catalog)),
         named("policy", crate::policy::policy_schema()),
+        named("evidence_pack", schema_for!(crate::report::EvidencePack)),
     ]
 }
 
