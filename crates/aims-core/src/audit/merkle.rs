@@ -67,6 +67,25 @@ impl CompactRange {
     pub fn new() -> Self {
         Self::default()
     }
+
+    /// The range of a tree of `size` leaves from its perfect-subtree roots, left to right (one
+    /// per set bit of `size`, largest first): what [`CompactRange::peaks`] gives.
+    pub fn from_peaks(size: u64, peaks: &[Hash]) -> Result<Self, ProofError> {
+        if peaks.len() != size.count_ones() as usize {
+            return Err(ProofError::WrongLength);
+        }
+        let heights = (0..u64::BITS).rev().filter(|bit| size & (1 << bit) != 0);
+        Ok(Self {
+            peaks: heights.zip(peaks.iter().copied()).collect(),
+            len: size,
+        })
+    }
+
+    /// The perfect-subtree roots, left to right: with the size, enough to go on appending
+    /// leaves elsewhere and reach the same roots.
+    pub fn peaks(&self) -> Vec<Hash> {
+        self.peaks.iter().map(|(_, hash)| *hash).collect()
+    }
 }
 
 impl Accumulator for CompactRange {

@@ -7,10 +7,12 @@
 //!   [`keys`]: Ed25519 note keys.
 //! - [`AuditLog`]: the writer (durability, group commit, recovery, locking);
 //!   [`verify()`]: offline verification; [`proof`]: portable proof documents.
+//! - [`export`]: incremental evidence export from an offline device, checked by the collector.
 
 pub mod checkpoint;
 mod error;
 mod event;
+pub mod export;
 mod files;
 pub mod frame;
 pub mod keys;
@@ -27,6 +29,7 @@ pub use event::{
     AnomalyEvent, ApprovalEvent, AuditEvent, CheckpointEvent, DecisionEvent, IncidentEvent,
     KeyRotatedEvent, OutcomeEvent, OutcomeStatus, PolicyLoadedEvent, RecoveredEvent,
 };
+pub use export::{AuditExport, ExportReport, EXPORT_FORMAT};
 pub use files::GENERATED_KEY;
 pub use log::{AuditLog, Durability, LogOptions, OpenReport};
 pub use sink::{AuditSink, MemorySink, SinkError};
