@@ -6,12 +6,11 @@
 //! fields an app needs to route them alongside.
 
 use std::path::PathBuf;
-use std::sync::Arc;
-
 use aims_core::audit::checkpoint::SignedCheckpoint;
 use aims_core::audit::keys::NoteVerifier;
 use aims_core::audit::proof;
 use aims_core::audit::{self as core_audit, AuditExport, VerifyOptions};
+use aims_core::runtime::Runtime;
 use crate::error::AimsError;
 use crate::json;
 
@@ -102,58 +101,60 @@ pub struct VerifyReport {
 /// The app's audit log, open for writing by its [`crate::Guard`].
 #[derive(Debug, uniffi::Object)]
 pub struct AuditLog {
-    log: Arc<core_audit::AuditLog>,
+    /// A runtime that has a log: [`crate::Guard::audit_log`] checks it.
+    runtime: Runtime,
 }
 
 impl AuditLog {
-    pub(crate) fn new(log: Arc<core_audit::AuditLog>) -> Self {
-        Self { log }
+    pub(crate) fn new(runtime: Runtime) -> Self {
+        Self { runtime }
+    }
+
+    fn log(&self) -> Result<&core_audit::AuditLog, AimsError> {
+        self.runtime.audit_log().ok_or_else(|| AimsError::Config {
+            detail: "the guard was opened without an audit_dir".into(),
+        })
     }
 }
 
 #[uniffi::export]
 impl AuditLog {
     /// Records appended so far.
-    pub fn len(&self) -> u64 {
-        self.log.len()
-    }
-
-    /// True when no record was appended.
-    pub fn is_empty(&self) -> bool {
-        self.log.is_empty()
+    pub fn len(&self) -> Result<u64, AimsError> {
+        Ok(self.log()?.len())
     }
 
     /// The log's origin line.
-    pub fn origin(&self) -> String {
-        self.log.origin().to_owned()
+    pub fn origin(&self) -> Result<String, AimsError> {
+        Ok(self.log()?.origin().to_owned())
     }
 
     /// The verifier (public) key that checks this log's checkpoints: give it to the collector
     /// once, out of band.
-    pub fn public_key(&self) -> String {
-        self.log.verifier().to_string()
+    pub fn public_key(&self) -> Result<String, AimsError> {
+        Ok(self.log()?.verifier().to_string())
     }
 
     /// Makes every record durable.
     pub fn flush(&self) -> Result<(), AimsError> {
-        Ok(self.log.flush()?)
+        Ok(self.log()?.flush()?)
     }
 
     /// The latest signed checkpoint (without signing a new one).
     pub fn latest_checkpoint(&self) -> Result<Checkpoint, AimsError> {
-        Ok(checkpoint(self.log.latest_checkpoint()?))
+        Ok(checkpoint(self.log()?.latest_checkpoint()?))
     }
 
     /// Signs a checkpoint of every record so far: a small note that commits the device to
     /// its log, to send ahead of the records or to export from later.
     pub fn export_checkpoint(&self) -> Result<Checkpoint, AimsError> {
-        Ok(checkpoint(self.log.export_checkpoint()?))
+        Ok(checkpoint(self.log()?.export_checkpoint()?))
     }
 
     /// The records after `since` (a checkpoint note the collector holds; none exports
     /// everything) up to a checkpoint signed now.
     pub fn export_since(&self, since: Option<String>) -> Result<EvidenceExport, AimsError> {
-        let export = self.log.export_since(since.as_deref())?;
+        let export = self.log()?.export_since(since.as_deref())?;
         let signed = parse_note(&export.checkpoint)?;
         Ok(EvidenceExport {
             origin: export.origin.clone(),
@@ -166,7 +167,7 @@ impl AuditLog {
 
     /// Proof that record `index` is in the log, against a checkpoint covering it.
     pub fn prove_inclusion(&self, index: u64) -> Result<InclusionProof, AimsError> {
-        let proof = self.log.prove_inclusion(index)?;
+        let proof = self.log()?.prove_inclusion(index)?;
         Ok(InclusionProof {
             index: proof.index,
             tree_size: proof.tree_size,
@@ -177,7 +178,7 @@ impl AuditLog {
 
     /// Proof that the log of `old_size` records is a prefix of the log now.
     pub fn prove_consistency(&self, old_size: u64) -> Result<ConsistencyProof, AimsError> {
-        let proof = self.log.prove_consistency(old_size)?;
+        let proof = self.log()?.prove_consistency(old_size)?;
         Ok(ConsistencyProof {
             old_size: proof.old_size,
             new_size: proof.new_size,
@@ -260,13 +261,11 @@ fn parse_note(note: &str) -> Result<SignedCheckpoint, AimsError> {
 }
 
 fn parse_key(text: &str) -> Result<NoteVerifier, AimsError> {
-    NoteVerifier::parse(text, "public_key").map_err(|err| AimsError::Config {
-        message: err.to_string(),
-    })
+    Ok(NoteVerifier::parse(text, "public_key")?)
 }
 
 fn to_json(value: &impl serde::Serialize) -> Result<String, AimsError> {
     serde_json::to_string(value).map_err(|err| AimsError::Audit {
-        message: format!("cannot encode the document: {err}"),
+        detail: format!("cannot encode the document: {err}"),
     })
 }

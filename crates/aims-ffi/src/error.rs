@@ -2,21 +2,23 @@
 //! bindings give: a policy error keeps its file, line and column; an integrity failure the
 //! index of the first bad record. Messages never hold argument values (the core masks them).
 
-use aims_core::audit::{AuditError, Integrity};
+use aims_core::audit::keys::KeyError;
+use aims_core::audit::{AuditError, Integrity, SinkError};
 use aims_core::pii::PiiError;
 use aims_core::policy::PolicyError;
+use aims_core::runtime::RuntimeError;
 
 /// Why a call failed. Kotlin sees `AimsException.Policy` etc.; Swift `AimsError.policy`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
 pub enum AimsError {
     /// The configuration is wrong: missing or conflicting fields, a bad key.
-    #[error("invalid configuration: {message}")]
+    #[error("invalid configuration: {detail}")]
     Config {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
     /// The policy is not valid; `file` is `<inline>` for policy text.
-    #[error("{file}:{line}:{column}: {message}")]
+    #[error("{file}:{line}:{column}: {detail}")]
     Policy {
         /// The policy file, or `<inline>`.
         file: String,
@@ -25,18 +27,18 @@ pub enum AimsError {
         /// 1-based column.
         column: u64,
         /// What is wrong and what was expected.
-        message: String,
+        detail: String,
     },
     /// A file could not be read or written.
-    #[error("{path}: {message}")]
+    #[error("{path}: {detail}")]
     Io {
         /// The file or directory.
         path: String,
         /// The operating system's message.
-        message: String,
+        detail: String,
     },
     /// JSON text given to the library is not valid JSON.
-    #[error("{what}:{line}:{column}: {message}")]
+    #[error("{what}:{line}:{column}: {detail}")]
     Json {
         /// Which argument (e.g. `args_json`).
         what: String,
@@ -45,7 +47,7 @@ pub enum AimsError {
         /// 1-based column.
         column: u64,
         /// What the JSON reader expected.
-        message: String,
+        detail: String,
     },
     /// A log, proof or export was tampered with or damaged.
     #[error("integrity failure{}: {reason}", index.map(|i| format!(" at record {i}")).unwrap_or_default())]
@@ -56,16 +58,16 @@ pub enum AimsError {
         reason: String,
     },
     /// The audit log failed (locked by another writer, failed earlier, out of range).
-    #[error("audit log: {message}")]
+    #[error("audit log: {detail}")]
     Audit {
         /// What failed.
-        message: String,
+        detail: String,
     },
     /// A PII scanner or mask could not be built (unknown entity, empty key).
-    #[error("pii: {message}")]
+    #[error("pii: {detail}")]
     Pii {
         /// What is wrong.
-        message: String,
+        detail: String,
     },
 }
 
@@ -74,7 +76,7 @@ impl From<PolicyError> for AimsError {
         match err {
             PolicyError::Io { file, source } => AimsError::Io {
                 path: file.display().to_string(),
-                message: source.to_string(),
+                detail: source.to_string(),
             },
             PolicyError::Invalid {
                 file,
@@ -85,7 +87,7 @@ impl From<PolicyError> for AimsError {
                 file: file.display().to_string(),
                 line: line as u64,
                 column: column as u64,
-                message,
+                detail: message,
             },
         }
     }
@@ -106,13 +108,11 @@ impl From<AuditError> for AimsError {
             AuditError::Integrity(integrity) => integrity.into(),
             AuditError::Io { path, source } => AimsError::Io {
                 path: path.display().to_string(),
-                message: source.to_string(),
+                detail: source.to_string(),
             },
-            AuditError::Key(key) => AimsError::Config {
-                message: key.to_string(),
-            },
+            AuditError::Key(key) => key.into(),
             other => AimsError::Audit {
-                message: other.to_string(),
+                detail: other.to_string(),
             },
         }
     }
@@ -121,7 +121,41 @@ impl From<AuditError> for AimsError {
 impl From<PiiError> for AimsError {
     fn from(err: PiiError) -> Self {
         AimsError::Pii {
-            message: err.to_string(),
+            detail: err.to_string(),
+        }
+    }
+}
+
+impl From<KeyError> for AimsError {
+    fn from(err: KeyError) -> Self {
+        match err {
+            KeyError::Io { path, source } => AimsError::Io {
+                path: path.display().to_string(),
+                detail: source.to_string(),
+            },
+            other => AimsError::Config {
+                detail: other.to_string(),
+            },
+        }
+    }
+}
+
+impl From<SinkError> for AimsError {
+    fn from(err: SinkError) -> Self {
+        AimsError::Audit {
+            detail: err.to_string(),
+        }
+    }
+}
+
+impl From<RuntimeError> for AimsError {
+    fn from(err: RuntimeError) -> Self {
+        match err {
+            RuntimeError::Config(message) => AimsError::Config { detail: message },
+            RuntimeError::Policy(err) => err.into(),
+            RuntimeError::Audit(err) => err.into(),
+            RuntimeError::Key(err) => err.into(),
+            RuntimeError::Sink(err) => err.into(),
         }
     }
 }

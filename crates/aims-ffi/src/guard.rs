@@ -1,15 +1,17 @@
-//! The guard object an app opens once: the policy, and (for evidence that survives the app)
-//! the audit log directory and approval store path inside the app's sandbox, given
-//! explicitly because a mobile app has no working directory or environment to find them in.
+//! The guard object an app opens once. It is `aims_core::runtime::Runtime`, configured with
+//! the app's own paths: the audit log directory, signing key and approval store inside the
+//! app's sandbox are given explicitly, because a mobile app has no working directory or
+//! environment to find them in.
 
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::{Duration, SystemTime};
 
-use aims_core::audit::keys::NoteSigner;
-use aims_core::audit::{self as core_audit, AuditSink, LogOptions, GENERATED_KEY};
-use aims_core::guard as core_guard;
-use aims_core::policy::{Format, Policy};
+use aims_core::audit::OutcomeStatus;
+use aims_core::guard::{self as core_guard, ToolOutcome};
+use aims_core::policy::Policy;
+use aims_core::runtime::{DurabilityMode, Runtime, RuntimeConfig};
 use serde_json::Value;
+use time::OffsetDateTime;
 
 use crate::audit::AuditLog;
 use crate::call::ToolCall;
@@ -39,73 +41,107 @@ pub struct GuardConfig {
     #[uniffi(default)]
     pub policy_path: Option<String>,
     /// The audit log's directory, e.g. under the app's files directory. Without one, records
-    /// stay in memory and nothing can be exported.
+    /// stay in memory and nothing can be proved or exported.
     #[uniffi(default)]
     pub audit_dir: Option<String>,
-    /// The checkpoint signing key file; without one a key is generated in the audit directory.
+    /// The checkpoint signing key file; without one a key is generated in the audit
+    /// directory on first use (which proves integrity only against outsiders).
     #[uniffi(default)]
     pub signing_key_path: Option<String>,
-    /// The SQLite file that keeps approval requests across restarts.
+    /// How durable each record is (default `Batched`).
     #[uniffi(default)]
-    pub approval_store_path: Option<String>,
-    /// How durable each record is.
-    #[uniffi(default)]
-    pub durability: Durability,
+    pub durability: Option<Durability>,
     /// Evaluate and record, but let every call proceed.
     #[uniffi(default)]
     pub shadow: bool,
 }
 
+/// How a call the guard let through ended.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct Outcome {
+    /// The tool returned normally.
+    pub ok: bool,
+    /// The error message when it failed (masked before it is recorded).
+    #[uniffi(default)]
+    pub error: Option<String>,
+    /// How long the tool ran, in milliseconds.
+    #[uniffi(default)]
+    pub duration_ms: u64,
+}
+
+/// A clock that moves only when told to, for tests and replays of limits.
+#[derive(Debug, uniffi::Object)]
+pub struct ManualClock {
+    clock: Arc<core_guard::ManualClock>,
+}
+
+#[uniffi::export]
+impl ManualClock {
+    /// A clock stopped at `start`.
+    #[uniffi::constructor]
+    pub fn new(start: SystemTime) -> Arc<Self> {
+        Arc::new(Self {
+            clock: Arc::new(core_guard::ManualClock::new(OffsetDateTime::from(start))),
+        })
+    }
+
+    /// Sets the clock.
+    pub fn set(&self, to: SystemTime) {
+        self.clock.set(OffsetDateTime::from(to));
+    }
+}
+
 /// The guard: decides every tool call before it runs and records the decision.
-/// Thread-safe; share one per app.
+/// Thread-safe; open one per policy and share it.
 #[derive(Debug, uniffi::Object)]
 pub struct Guard {
     guard: core_guard::Guard,
-    log: Option<Arc<AuditLog>>,
+    /// Absent for a [`Guard::with_manual_clock`] guard (in-memory records).
+    runtime: Option<Runtime>,
 }
 
 #[uniffi::export]
 impl Guard {
-    /// Opens the guard: reads the policy, opens (or creates) the audit log.
+    /// Opens the guard: reads the policy, opens (or creates) the audit log and its key.
     #[uniffi::constructor]
     pub fn new(config: GuardConfig) -> Result<Arc<Self>, AimsError> {
-        let policy = match (&config.policy_text, &config.policy_path) {
-            (Some(text), None) => Policy::from_text(text, Format::Yaml, "<inline>")?,
-            (None, Some(path)) => Policy::from_file(path)?,
-            (Some(_), Some(_)) => {
-                return Err(config_error(
-                    "give either policy_text or policy_path, not both",
-                ))
-            }
-            (None, None) => {
-                return Err(config_error(
-                    "a policy is required: set policy_text or policy_path",
-                ))
-            }
-        };
-        let mut builder = core_guard::Guard::builder(policy).shadow(config.shadow);
-        let log = match &config.audit_dir {
-            Some(dir) => {
-                let signer = signer_for(Path::new(dir), config.signing_key_path.as_deref())?;
-                let options = LogOptions::new(signer).durability(match config.durability {
-                    Durability::Strict => core_audit::Durability::Strict,
-                    Durability::Batched => core_audit::Durability::batched(),
-                    Durability::None => core_audit::Durability::None,
-                });
-                let log = Arc::new(core_audit::AuditLog::open(dir, options)?);
-                builder = builder.sink(Arc::clone(&log) as Arc<dyn AuditSink>);
-                Some(Arc::new(AuditLog::new(log)))
-            }
-            None => None,
-        };
+        let runtime = Runtime::open(RuntimeConfig {
+            policy_path: config.policy_path.map(Into::into),
+            policy_text: config.policy_text,
+            audit_dir: config.audit_dir.map(Into::into),
+            signing_key: config.signing_key_path.map(Into::into),
+            durability: match config.durability.unwrap_or_default() {
+                Durability::Strict => DurabilityMode::Strict,
+                Durability::Batched => DurabilityMode::Batched,
+                Durability::None => DurabilityMode::None,
+            },
+            shadow: config.shadow,
+        })?;
         Ok(Arc::new(Self {
-            guard: builder.build(),
-            log,
+            guard: runtime.guard().clone(),
+            runtime: Some(runtime),
+        }))
+    }
+
+    /// A guard over the policy file `policy_path` whose limits run on `clock`, recording in
+    /// memory: for tests and replays that must decide the same way every time.
+    #[uniffi::constructor]
+    pub fn with_manual_clock(
+        policy_path: String,
+        clock: Arc<ManualClock>,
+    ) -> Result<Arc<Self>, AimsError> {
+        let policy = Policy::from_file(policy_path)?;
+        let guard = core_guard::Guard::builder(policy)
+            .clock(Arc::clone(&clock.clock) as Arc<dyn core_guard::Clock>)
+            .build();
+        Ok(Arc::new(Self {
+            guard,
+            runtime: None,
         }))
     }
 
     /// Decides a call before it runs, counts it against its limits, and records the decision.
-    /// Never throws for a policy reason: a failure inside the guard is a `Deny`.
+    /// Fails only on malformed JSON: a failure inside the guard is a `Deny`.
     pub fn check(&self, call: ToolCall) -> Result<Decision, AimsError> {
         Ok(self.guard.check(&call.to_core()?).into())
     }
@@ -128,6 +164,27 @@ impl Guard {
         Ok(value.to_string())
     }
 
+    /// Records how a call the guard let through ended; returns the record's index.
+    pub fn record_outcome(
+        &self,
+        call: ToolCall,
+        decision: Decision,
+        outcome: Outcome,
+    ) -> Result<u64, AimsError> {
+        let outcome = ToolOutcome {
+            status: if outcome.ok {
+                OutcomeStatus::Ok
+            } else {
+                OutcomeStatus::Error
+            },
+            error: outcome.error,
+            duration: Duration::from_millis(outcome.duration_ms),
+        };
+        Ok(self
+            .guard
+            .record_outcome(&call.to_core()?, &decision.into(), &outcome)?)
+    }
+
     /// The sha256 of the policy in force.
     pub fn policy_version(&self) -> String {
         self.guard.policy_version()
@@ -135,33 +192,17 @@ impl Guard {
 
     /// The audit log, when `audit_dir` was given.
     pub fn audit_log(&self) -> Option<Arc<AuditLog>> {
-        self.log.clone()
+        let runtime = self.runtime.as_ref()?;
+        runtime.audit_log()?;
+        Some(Arc::new(AuditLog::new(runtime.clone())))
     }
-}
 
-fn config_error(message: &str) -> AimsError {
-    AimsError::Config {
-        message: message.to_owned(),
+    /// Makes every record durable and signs a checkpoint over them (call it when the app
+    /// goes to the background).
+    pub fn flush(&self) -> Result<(), AimsError> {
+        match &self.runtime {
+            Some(runtime) => Ok(runtime.flush()?),
+            None => Ok(()),
+        }
     }
-}
-
-/// The key given, or the one generated beside the log on its first open.
-fn signer_for(dir: &Path, key_path: Option<&str>) -> Result<NoteSigner, AimsError> {
-    let key_error = |err: aims_core::audit::keys::KeyError| AimsError::Config {
-        message: err.to_string(),
-    };
-    if let Some(path) = key_path {
-        return NoteSigner::read(Path::new(path)).map_err(key_error);
-    }
-    let generated: PathBuf = dir.join(GENERATED_KEY);
-    if generated.exists() {
-        return NoteSigner::read(&generated).map_err(key_error);
-    }
-    std::fs::create_dir_all(dir).map_err(|err| AimsError::Io {
-        path: dir.display().to_string(),
-        message: err.to_string(),
-    })?;
-    let signer = NoteSigner::generate("aims").map_err(key_error)?;
-    signer.write(&generated).map_err(key_error)?;
-    Ok(signer)
 }

@@ -10,6 +10,6 @@ pub(crate) fn parse<T: DeserializeOwned>(what: &str, text: &str) -> Result<T, Ai
         what: what.to_owned(),
         line: err.line() as u64,
         column: err.column() as u64,
-        message: err.to_string(),
+        detail: err.to_string(),
     })
 }

@@ -27,5 +27,5 @@ pub use audit::{
 pub use call::ToolCall;
 pub use decision::{Decision, Phase, Reason, Redaction, Verdict};
 pub use error::AimsError;
-pub use guard::{Durability, Guard, GuardConfig};
+pub use guard::{Durability, Guard, GuardConfig, ManualClock, Outcome};
 pub use pii::Scanner;

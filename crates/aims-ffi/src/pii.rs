@@ -163,7 +163,7 @@ fn mask_policy(
                 (Some(c), None) => core_pii::MaskOperator::Mask(c),
                 _ => {
                     return Err(AimsError::Pii {
-                        message: format!(
+                        detail: format!(
                             "the mask must be one character, got {} characters",
                             with.chars().count()
                         ),
