@@ -5,14 +5,14 @@
 //! Proofs and exports cross as JSON text (the portable documents of `aims-core`), with the
 //! fields an app needs to route them alongside.
 
-use std::path::PathBuf;
+use crate::error::AimsError;
+use crate::json;
 use aims_core::audit::checkpoint::SignedCheckpoint;
 use aims_core::audit::keys::NoteVerifier;
 use aims_core::audit::proof;
 use aims_core::audit::{self as core_audit, AuditExport, VerifyOptions};
 use aims_core::runtime::Runtime;
-use crate::error::AimsError;
-use crate::json;
+use std::path::PathBuf;
 
 /// A signed checkpoint: the log's size and root, signed by its key.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
@@ -120,7 +120,7 @@ impl AuditLog {
 #[uniffi::export]
 impl AuditLog {
     /// Records appended so far.
-    pub fn len(&self) -> Result<u64, AimsError> {
+    pub fn size(&self) -> Result<u64, AimsError> {
         Ok(self.log()?.len())
     }
 

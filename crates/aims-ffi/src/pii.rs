@@ -73,9 +73,7 @@ impl Scanner {
         entities: Option<Vec<String>>,
         deny_list: Vec<String>,
     ) -> Result<Arc<Self>, AimsError> {
-        let entities = entities
-            .map(|names| parse_entities(&names))
-            .transpose()?;
+        let entities = entities.map(|names| parse_entities(&names)).transpose()?;
         let scanner = core_pii::Scanner::new(ScannerConfig {
             entities,
             deny_list,

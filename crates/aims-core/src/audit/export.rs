@@ -278,7 +278,11 @@ mod tests {
     }
 
     fn open(dir: &std::path::Path) -> AuditLog {
-        AuditLog::open(dir, LogOptions::new(signer(7)).durability(Durability::Strict)).unwrap()
+        AuditLog::open(
+            dir,
+            LogOptions::new(signer(7)).durability(Durability::Strict),
+        )
+        .unwrap()
     }
 
     fn append(log: &AuditLog, n: usize) {
@@ -356,7 +360,9 @@ mod tests {
         assert!(zero.verify(&key, Some(&first.note)).is_err());
         assert!(export.verify(&key, None).is_err());
         // Signed by a key the collector does not trust.
-        assert!(export.verify(&signer(8).verifier(), Some(&first.note)).is_err());
+        assert!(export
+            .verify(&signer(8).verifier(), Some(&first.note))
+            .is_err());
     }
 
     #[test]

@@ -83,7 +83,7 @@ private fun guardTests(harness: Harness, policyFile: File, scratch: File) {
             val decision = guard.check(lookup)
             // Each handle keeps the log open: close it (`use`) so the log can be reopened.
             guard.auditLog()!!.use { log ->
-                val before = log.len()
+                val before = log.size()
                 val index = guard.recordOutcome(lookup, decision, Outcome(ok = false, error = "timeout for jane@example.com", durationMs = 12uL))
                 expectEqual(before, index, "index of the outcome record")
                 val record = log.proveInclusion(index).record
@@ -101,11 +101,11 @@ private fun guardTests(harness: Harness, policyFile: File, scratch: File) {
         }
     }
     harness.test("guard: the log outlives the guard and a new guard appends to it") {
-        val first = Guard(config).use { guard -> guard.auditLog()!!.use { it.len() } }
+        val first = Guard(config).use { guard -> guard.auditLog()!!.use { it.size() } }
         expect(first > 0uL) { "nothing was recorded" }
         Guard(config).use { guard ->
             guard.check(call("search_kb", """{"query": "after reopening"}"""))
-            guard.auditLog()!!.use { log -> expectEqual(first + 1uL, log.len(), "records after one more check") }
+            guard.auditLog()!!.use { log -> expectEqual(first + 1uL, log.size(), "records after one more check") }
         }
         val report = verifyAuditLog(dir.path, null, null)
         expect(report.records >= first + 1uL && report.keyFromLog) { "verify: $report" }
@@ -167,7 +167,7 @@ private fun auditTests(harness: Harness, policyFile: File, dir: File) {
             val kept = log.exportCheckpoint()
             log.flush()
             val report = verifyAuditLog(dir.path, key, kept.note)
-            expectEqual(log.len(), report.records, "records")
+            expectEqual(log.size(), report.records, "records")
             expectEqual(kept.size, report.externalSize, "kept checkpoint size")
             expect(!report.keyFromLog) { "the given key was used" }
         }
