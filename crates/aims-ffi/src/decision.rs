@@ -78,6 +78,8 @@ pub struct Decision {
     pub evaluated_at: SystemTime,
     /// Shadow mode: recorded, not enforced.
     pub shadow: bool,
+    /// The index of the decision's record in the audit log, once recorded.
+    pub audit_index: Option<u64>,
     /// Whether the app may run the call now (allow, warn, redact, or shadow mode).
     pub may_proceed: bool,
 }
@@ -155,6 +157,7 @@ impl From<guard::Decision> for Decision {
             policy_version: decision.policy_version,
             evaluated_at: decision.evaluated_at.into(),
             shadow: decision.shadow,
+            audit_index: decision.audit_index,
             may_proceed,
         }
     }
@@ -190,6 +193,7 @@ impl From<Decision> for guard::Decision {
             policy_version: decision.policy_version,
             evaluated_at: OffsetDateTime::from(decision.evaluated_at),
             shadow: decision.shadow,
+            audit_index: decision.audit_index,
         }
     }
 }
