@@ -156,6 +156,9 @@ impl From<RuntimeError> for AimsError {
             RuntimeError::Audit(err) => err.into(),
             RuntimeError::Key(err) => err.into(),
             RuntimeError::Sink(err) => err.into(),
+            RuntimeError::Store(_) | RuntimeError::Oversight(_) => AimsError::Config {
+                detail: err.to_string(),
+            },
         }
     }
 }

@@ -116,6 +116,8 @@ impl Guard {
                 Durability::None => DurabilityMode::None,
             },
             shadow: config.shadow,
+            // Approvals through the bindings are not wired yet (see the crate README).
+            oversight_store: None,
         })?;
         Ok(Arc::new(Self {
             guard: runtime.guard().clone(),
