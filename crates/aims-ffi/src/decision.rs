@@ -80,6 +80,8 @@ pub struct Decision {
     pub shadow: bool,
     /// The index of the decision's record in the audit log, once recorded.
     pub audit_index: Option<u64>,
+    /// The approval request opened for a `RequireApproval` decision, when oversight runs.
+    pub approval_id: Option<String>,
     /// Whether the app may run the call now (allow, warn, redact, or shadow mode).
     pub may_proceed: bool,
 }
@@ -158,6 +160,7 @@ impl From<guard::Decision> for Decision {
             evaluated_at: decision.evaluated_at.into(),
             shadow: decision.shadow,
             audit_index: decision.audit_index,
+            approval_id: decision.approval_id,
             may_proceed,
         }
     }
@@ -194,6 +197,7 @@ impl From<Decision> for guard::Decision {
             evaluated_at: OffsetDateTime::from(decision.evaluated_at),
             shadow: decision.shadow,
             audit_index: decision.audit_index,
+            approval_id: decision.approval_id,
         }
     }
 }

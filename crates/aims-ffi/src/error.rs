@@ -156,7 +156,10 @@ impl From<RuntimeError> for AimsError {
             RuntimeError::Audit(err) => err.into(),
             RuntimeError::Key(err) => err.into(),
             RuntimeError::Sink(err) => err.into(),
-            RuntimeError::Store(_) | RuntimeError::Oversight(_) => AimsError::Config {
+            RuntimeError::Store(_)
+            | RuntimeError::Oversight(_)
+            | RuntimeError::NoOversight
+            | RuntimeError::Register(_) => AimsError::Config {
                 detail: err.to_string(),
             },
         }

@@ -116,8 +116,8 @@ impl Guard {
                 Durability::None => DurabilityMode::None,
             },
             shadow: config.shadow,
-            // Approvals through the bindings are not wired yet (see the crate README).
-            oversight_store: None,
+            // Oversight (approvals, register) through the bindings is not wired yet.
+            ..RuntimeConfig::default()
         })?;
         Ok(Arc::new(Self {
             guard: runtime.guard().clone(),
