@@ -14,6 +14,9 @@ pub enum PiiError {
         /// The regex engine's message.
         reason: String,
     },
+    /// The combined prefilter of the built-in patterns failed to compile (a defect).
+    #[error("PII prefilter does not compile: {0}")]
+    Prefilter(String),
     /// A deny-list entry is empty or only whitespace.
     #[error("deny-list entry {index} is empty")]
     EmptyDenyWord {

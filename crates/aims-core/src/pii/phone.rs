@@ -63,23 +63,39 @@ pub(crate) fn is_phone(span: &str) -> bool {
     if digit_count > 11 && span.bytes().all(|b| b.is_ascii_digit()) {
         return false;
     }
-    let regions: &[Id] = if national.starts_with("011") {
-        &[Id::US]
-    } else if national.starts_with("00") {
-        &[Id::GB]
-    } else if national.starts_with('0') {
-        &[Id::GB, Id::DE, Id::FR, Id::IN]
-    } else {
-        &[Id::US, Id::IN, Id::BR]
-    };
-    regions.iter().any(|region| {
+    regions_for(national, digit_count).iter().any(|region| {
         phonenumber::parse(Some(*region), span).is_ok_and(|number| phonenumber::is_valid(&number))
     })
 }
 
-/// `2024-05-17`, `17/05/2024`, `05.17.24`: three groups, one of them a year.
+/// The regions whose national numbers have this prefix and digit count: parsing is the
+/// expensive step, so only plausible regions are tried.
+fn regions_for(national: &str, digits: usize) -> &'static [Id] {
+    if national.starts_with("011") {
+        &[Id::US]
+    } else if national.starts_with("00") {
+        &[Id::GB]
+    } else if national.starts_with('0') {
+        match digits {
+            10 => &[Id::GB, Id::FR, Id::DE],
+            11 => &[Id::GB, Id::IN, Id::DE],
+            _ => &[Id::DE],
+        }
+    } else {
+        match digits {
+            10 => &[Id::US, Id::IN, Id::BR],
+            11 if national.starts_with('1') => &[Id::US],
+            11 => &[Id::BR],
+            _ => &[],
+        }
+    }
+}
+
+/// `2024-05-17`, `17/05/2024`, `05.17.24`, or a timestamp starting with a date
+/// (`2010-12-14 01:19`): three groups, one of them a year.
 fn looks_like_date(span: &str) -> bool {
-    let groups: Vec<&str> = span.split(['-', '/', '.']).collect();
+    let head = span.split(' ').next().unwrap_or(span);
+    let groups: Vec<&str> = head.split(['-', '/', '.']).collect();
     if groups.len() != 3 || !groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit())) {
         return false;
     }
