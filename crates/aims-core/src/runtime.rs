@@ -19,7 +19,8 @@ use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, Sink
 use crate::guard::{Decision, Guard, Reason, ToolCall, ToolOutcome, Verdict};
 use crate::model::{load_dir, LoadError};
 use crate::oversight::{
-    Approvals, Incidents, OversightStore, StoreError, Supervisor, SupervisorError,
+    ApprovalNotice, ApprovalNotifier, Approvals, Incidents, OversightStore, StoreError, Supervisor,
+    SupervisorError,
 };
 use crate::policy::{Format, Policy, PolicyError};
 
@@ -131,6 +132,17 @@ impl Runtime {
     /// Assembles a runtime: reads the policy, opens the audit log (creating it and, when no
     /// key is configured, its signing key), and builds the guard over them.
     pub fn open(config: RuntimeConfig) -> Result<Self, RuntimeError> {
+        Self::open_with_notifiers(config, Vec::new())
+    }
+
+    /// [`Runtime::open`], with `notifiers` told of every approval step (requested, approved,
+    /// rejected, expired, escalated, executed, execution refused) after it is stored and
+    /// recorded. Notifiers are code, not data, so they are not part of [`RuntimeConfig`];
+    /// without an `oversight_store` there are no approval steps and they are never called.
+    pub fn open_with_notifiers(
+        config: RuntimeConfig,
+        notifiers: Vec<Box<dyn ApprovalNotifier>>,
+    ) -> Result<Self, RuntimeError> {
         let policy = match (&config.policy_path, &config.policy_text) {
             (Some(path), None) => Policy::from_file(path)?,
             (None, Some(text)) => Policy::from_text(text, Format::Yaml, "<inline>")?,
@@ -168,10 +180,14 @@ impl Runtime {
                     Some(dir) => load_dir(dir)?.register.oversight,
                     None => Vec::new(),
                 };
-                let supervisor = Supervisor::builder(guard.clone(), store, sink)
-                    .register_checkpoints(&checkpoints)
-                    .build()?;
-                Some(supervisor)
+                let mut builder = Supervisor::builder(guard.clone(), store, sink)
+                    .register_checkpoints(&checkpoints);
+                for notifier in notifiers {
+                    builder = builder.notifier(move |notice: &ApprovalNotice| {
+                        notifier.notify(notice);
+                    });
+                }
+                Some(builder.build()?)
             }
             None => None,
         };

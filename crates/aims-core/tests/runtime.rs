@@ -8,6 +8,7 @@ use std::time::Duration;
 use aims_core::audit::keys::KeySource;
 use aims_core::audit::{for_each_record, record, verify, AuditEvent, VerifyOptions};
 use aims_core::guard::{ToolCall, ToolOutcome, Verdict};
+use aims_core::oversight::{ApprovalNotice, ApprovalStatus, ApprovalStep};
 use aims_core::runtime::{Runtime, RuntimeConfig, RuntimeError};
 use serde_json::json;
 
@@ -257,4 +258,46 @@ fn without_a_store_there_is_no_request_and_oversight_calls_say_why() {
         runtime.approvals(),
         Err(RuntimeError::NoOversight)
     ));
+}
+
+#[test]
+fn notifiers_given_at_open_hear_every_approval_step_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (sender, notices) = std::sync::mpsc::channel::<ApprovalNotice>();
+    let runtime = Runtime::open_with_notifiers(
+        RuntimeConfig {
+            policy_text: Some(OVERSEEN.into()),
+            audit_dir: Some(dir.path().join("log")),
+            oversight_store: Some(dir.path().join("oversight.db")),
+            ..RuntimeConfig::default()
+        },
+        vec![Box::new(sender)],
+    )
+    .unwrap();
+    let call = ToolCall::new("cs-agent", "issue_refund", json!({"amount": 250}));
+    let approval_id = runtime.check(&call).approval_id.unwrap();
+    runtime
+        .approvals()
+        .unwrap()
+        .approve(&approval_id, "dana", "support_lead", None)
+        .unwrap();
+    let changed = ToolCall::new("cs-agent", "issue_refund", json!({"amount": 251}));
+    assert!(runtime.execute_approved(&approval_id, &changed).is_err());
+    runtime.execute_approved(&approval_id, &call).unwrap();
+
+    let heard: Vec<_> = notices.try_iter().collect();
+    assert!(heard.iter().all(|notice| notice.request.id == approval_id));
+    let steps: Vec<_> = heard
+        .iter()
+        .map(|notice| (notice.step, notice.request.status))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            (ApprovalStep::Requested, ApprovalStatus::Pending),
+            (ApprovalStep::Approved, ApprovalStatus::Approved),
+            (ApprovalStep::ExecutionRefused, ApprovalStatus::Approved),
+            (ApprovalStep::Executed, ApprovalStatus::Executed),
+        ]
+    );
 }

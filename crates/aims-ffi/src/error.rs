@@ -1,12 +1,17 @@
 //! One error enum for every fallible call, with the same information the Python and Node
 //! bindings give: a policy error keeps its file, line and column; an integrity failure the
-//! index of the first bad record. Messages never hold argument values (the core masks them).
+//! index of the first bad record; a refused approval step its own case (self-approval, the
+//! two-person rule, an expired window, a changed call...). Messages never hold argument
+//! values (the core masks them).
 
 use aims_core::audit::keys::KeyError;
 use aims_core::audit::{AuditError, Integrity, SinkError};
+use aims_core::oversight::{ApprovalError, StoreError, SupervisorError};
 use aims_core::pii::PiiError;
 use aims_core::policy::PolicyError;
 use aims_core::runtime::RuntimeError;
+
+use crate::approvals::ApprovalStatus;
 
 /// Why a call failed. Kotlin sees `AimsException.Policy` etc.; Swift `AimsError.policy`.
 #[derive(Debug, thiserror::Error, uniffi::Error)]
@@ -68,6 +73,78 @@ pub enum AimsError {
     Pii {
         /// What is wrong.
         detail: String,
+    },
+    /// The approval store (SQLite) could not be opened, read or written.
+    #[error("approval store: {detail}")]
+    Store {
+        /// What failed.
+        detail: String,
+    },
+    /// No approval request has this id.
+    #[error("unknown approval request {id:?}")]
+    UnknownRequest {
+        /// The id asked for.
+        id: String,
+    },
+    /// The approver is the agent or a user that triggered the call.
+    #[error("the agent or user that triggered approval request {id} cannot approve it")]
+    SelfApproval {
+        /// The request.
+        id: String,
+    },
+    /// The approver already voted: the two-person rule needs distinct people.
+    #[error("this approver already voted on approval request {id}")]
+    AlreadyVoted {
+        /// The request.
+        id: String,
+    },
+    /// The approver's role may not vote on this request.
+    #[error("role {role:?} may not vote on approval request {id} (allowed: {allowed:?})")]
+    RoleNotAllowed {
+        /// The request.
+        id: String,
+        /// The role given.
+        role: String,
+        /// The roles that may vote.
+        allowed: Vec<String>,
+    },
+    /// The request's voting window closed.
+    #[error("approval request {id} has expired")]
+    Expired {
+        /// The request.
+        id: String,
+    },
+    /// The request is no longer waiting for votes.
+    #[error("approval request {id} is {status:?}, not pending")]
+    NotPending {
+        /// The request.
+        id: String,
+        /// Where it is.
+        status: ApprovalStatus,
+    },
+    /// The call may not run: its request is not approved (or already ran).
+    #[error("approval request {id} is {status:?}: the call may not run")]
+    NotApproved {
+        /// The request.
+        id: String,
+        /// Where it is.
+        status: ApprovalStatus,
+    },
+    /// The call to run is not the call that was approved (another tool, other arguments).
+    #[error("the call differs from the one approved in request {id}: refused")]
+    CallChanged {
+        /// The request.
+        id: String,
+    },
+    /// The policy in force, asked again, no longer lets the approved call run.
+    #[error("the policy (version {policy_version}) now decides {verdict} for approval request {id}: refused")]
+    PolicyNowRefuses {
+        /// The request.
+        id: String,
+        /// The verdict now (`deny`, or `require_approval` at another checkpoint).
+        verdict: String,
+        /// The policy version deciding now.
+        policy_version: String,
     },
 }
 
@@ -156,10 +233,79 @@ impl From<RuntimeError> for AimsError {
             RuntimeError::Audit(err) => err.into(),
             RuntimeError::Key(err) => err.into(),
             RuntimeError::Sink(err) => err.into(),
-            RuntimeError::Store(_)
-            | RuntimeError::Oversight(_)
-            | RuntimeError::NoOversight
-            | RuntimeError::Register(_) => AimsError::Config {
+            RuntimeError::Store(err) => err.into(),
+            RuntimeError::Oversight(err) => err.into(),
+            RuntimeError::NoOversight | RuntimeError::Register(_) => AimsError::Config {
+                detail: err.to_string(),
+            },
+        }
+    }
+}
+
+impl From<StoreError> for AimsError {
+    fn from(err: StoreError) -> Self {
+        AimsError::Store {
+            detail: err.to_string(),
+        }
+    }
+}
+
+impl From<SupervisorError> for AimsError {
+    fn from(err: SupervisorError) -> Self {
+        match err {
+            SupervisorError::Approval(err) => err.into(),
+            SupervisorError::Pii(err) => err.into(),
+            SupervisorError::Audit(err) => err.into(),
+            // Incidents are recorded around a decision; their failure is a storage failure.
+            SupervisorError::Incident(_) => AimsError::Store {
+                detail: err.to_string(),
+            },
+            SupervisorError::DuplicateCheckpoint(_) | SupervisorError::DuplicateTrigger(_) => {
+                AimsError::Config {
+                    detail: err.to_string(),
+                }
+            }
+        }
+    }
+}
+
+impl From<ApprovalError> for AimsError {
+    fn from(err: ApprovalError) -> Self {
+        match err {
+            ApprovalError::Store(err) => err.into(),
+            ApprovalError::Audit(err) => err.into(),
+            ApprovalError::Masking(err) => err.into(),
+            ApprovalError::UnknownRequest(id) => AimsError::UnknownRequest { id },
+            ApprovalError::SelfApproval(id) => AimsError::SelfApproval { id },
+            ApprovalError::AlreadyVoted(id) => AimsError::AlreadyVoted { id },
+            ApprovalError::RoleNotAllowed { id, role, allowed } => {
+                AimsError::RoleNotAllowed { id, role, allowed }
+            }
+            ApprovalError::Expired(id) => AimsError::Expired { id },
+            ApprovalError::NotPending { id, status } => AimsError::NotPending {
+                id,
+                status: status.into(),
+            },
+            ApprovalError::NotApproved { id, status } => AimsError::NotApproved {
+                id,
+                status: status.into(),
+            },
+            ApprovalError::CallChanged(id) => AimsError::CallChanged { id },
+            ApprovalError::PolicyNowRefuses {
+                id,
+                verdict,
+                policy_version,
+            } => AimsError::PolicyNowRefuses {
+                id,
+                verdict: verdict.to_owned(),
+                policy_version,
+            },
+            // Checkpoint configuration problems: found when the guard is opened, or (as a
+            // deny with reason `oversight_failed`) when a decision names a missing checkpoint.
+            ApprovalError::NotRequired { .. }
+            | ApprovalError::MissingCheckpoint { .. }
+            | ApprovalError::UnknownCheckpoint(_)
+            | ApprovalError::InvalidCheckpoint { .. } => AimsError::Config {
                 detail: err.to_string(),
             },
         }

@@ -3,16 +3,19 @@
 //! app's sandbox are given explicitly, because a mobile app has no working directory or
 //! environment to find them in.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aims_core::audit::OutcomeStatus;
 use aims_core::guard::{self as core_guard, ToolOutcome};
+use aims_core::oversight::ApprovalNotifier;
 use aims_core::policy::Policy;
 use aims_core::runtime::{DurabilityMode, Runtime, RuntimeConfig};
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::approvals::{ApprovalListener, Approvals, ListenerNotifier};
 use crate::audit::AuditLog;
 use crate::call::ToolCall;
 use crate::decision::Decision;
@@ -48,6 +51,15 @@ pub struct GuardConfig {
     /// directory on first use (which proves integrity only against outsiders).
     #[uniffi(default)]
     pub signing_key_path: Option<String>,
+    /// The SQLite file that keeps approval requests and incidents across restarts, e.g.
+    /// under the app's files directory. With it, `check` opens an approval request for every
+    /// `RequireApproval` decision (its id is the decision's `approval_id`).
+    #[uniffi(default)]
+    pub approval_store_path: Option<String>,
+    /// A register directory whose `oversight` checkpoints join the policy's own (with an
+    /// approval store).
+    #[uniffi(default)]
+    pub register_dir: Option<String>,
     /// How durable each record is (default `Batched`).
     #[uniffi(default)]
     pub durability: Option<Durability>,
@@ -96,16 +108,28 @@ impl ManualClock {
 #[derive(Debug, uniffi::Object)]
 pub struct Guard {
     guard: core_guard::Guard,
-    /// Absent for a [`Guard::with_manual_clock`] guard (in-memory records).
+    /// Absent for a [`Guard::with_manual_clock`] guard (in-memory records, no approvals).
     runtime: Option<Runtime>,
+    /// How many times the app's approval listener threw.
+    listener_failures: Arc<AtomicU64>,
 }
 
 #[uniffi::export]
 impl Guard {
-    /// Opens the guard: reads the policy, opens (or creates) the audit log and its key.
-    #[uniffi::constructor]
-    pub fn new(config: GuardConfig) -> Result<Arc<Self>, AimsError> {
-        let runtime = Runtime::open(RuntimeConfig {
+    /// Opens the guard: reads the policy, opens (or creates) the audit log and its key, and
+    /// the approval store; `listener` hears about every approval step.
+    #[uniffi::constructor(default(listener = None))]
+    pub fn new(
+        config: GuardConfig,
+        listener: Option<Box<dyn ApprovalListener>>,
+    ) -> Result<Arc<Self>, AimsError> {
+        let listener_failures = Arc::new(AtomicU64::new(0));
+        let mut notifiers: Vec<Box<dyn ApprovalNotifier>> = Vec::new();
+        if let Some(listener) = listener {
+            let failures = Arc::clone(&listener_failures);
+            notifiers.push(Box::new(ListenerNotifier::new(listener, failures)));
+        }
+        let config = RuntimeConfig {
             policy_path: config.policy_path.map(Into::into),
             policy_text: config.policy_text,
             audit_dir: config.audit_dir.map(Into::into),
@@ -115,13 +139,15 @@ impl Guard {
                 Durability::Batched => DurabilityMode::Batched,
                 Durability::None => DurabilityMode::None,
             },
+            oversight_store: config.approval_store_path.map(Into::into),
+            register_dir: config.register_dir.map(Into::into),
             shadow: config.shadow,
-            // Oversight (approvals, register) through the bindings is not wired yet.
-            ..RuntimeConfig::default()
-        })?;
+        };
+        let runtime = Runtime::open_with_notifiers(config, notifiers)?;
         Ok(Arc::new(Self {
             guard: runtime.guard().clone(),
             runtime: Some(runtime),
+            listener_failures,
         }))
     }
 
@@ -139,19 +165,59 @@ impl Guard {
         Ok(Arc::new(Self {
             guard,
             runtime: None,
+            listener_failures: Arc::new(AtomicU64::new(0)),
         }))
     }
 
-    /// Decides a call before it runs, counts it against its limits, and records the decision.
-    /// Fails only on malformed JSON: a failure inside the guard is a `Deny`.
+    /// Decides a call before it runs, counts it against its limits, and records the decision;
+    /// with an approval store, a `RequireApproval` decision opens a request (`approval_id`).
+    /// Fails only on malformed JSON: a failure inside the guard or oversight is a `Deny`.
     pub fn check(&self, call: ToolCall) -> Result<Decision, AimsError> {
-        Ok(self.guard.check(&call.to_core()?).into())
+        let call = call.to_core()?;
+        Ok(match &self.runtime {
+            Some(runtime) => runtime.check(&call),
+            None => self.guard.check(&call),
+        }
+        .into())
     }
 
     /// Decides a call's result (JSON text) after it ran.
     pub fn check_result(&self, call: ToolCall, result_json: String) -> Result<Decision, AimsError> {
         let result: Value = json::parse("result_json", &result_json)?;
-        Ok(self.guard.check_result(&call.to_core()?, &result).into())
+        let call = call.to_core()?;
+        Ok(match &self.runtime {
+            Some(runtime) => runtime.check_result(&call, &result),
+            None => self.guard.check_result(&call, &result),
+        }
+        .into())
+    }
+
+    /// Clears approved request `approval_id` to run `call` now, once: the call must be the
+    /// exact call approved (`CallChanged` otherwise) and the policy in force is asked again
+    /// (`PolicyNowRefuses` when it no longer lets it run). Returns that new, recorded decision:
+    /// returned at all, it clears the call (a `RequireApproval` at the same checkpoint is the
+    /// one this approval satisfies); apply its redactions when it is `Redact`.
+    pub fn execute_approved(
+        &self,
+        approval_id: String,
+        call: ToolCall,
+    ) -> Result<Decision, AimsError> {
+        let call = call.to_core()?;
+        let runtime = self.runtime.as_ref().ok_or(AimsError::Config {
+            detail: "this guard has no approval store".into(),
+        })?;
+        Ok(runtime.execute_approved(&approval_id, &call)?.into())
+    }
+
+    /// The approval requests, when `approval_store_path` was given.
+    pub fn approvals(&self) -> Option<Arc<Approvals>> {
+        Approvals::of(self.runtime.as_ref()?).map(Arc::new)
+    }
+
+    /// How many times the approval listener threw. Its exceptions are otherwise dropped: the
+    /// step it was told about is already stored and recorded, and no decision changes.
+    pub fn listener_failures(&self) -> u64 {
+        self.listener_failures.load(Ordering::Relaxed)
     }
 
     /// Masks what a `Redact` decision names in `value_json` (the call's arguments or its

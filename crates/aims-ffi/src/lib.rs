@@ -8,11 +8,14 @@
 //! - [`call`] and [`decision`]: the records for tool calls and decisions.
 //! - [`audit`]: the [`AuditLog`] object (proofs, checkpoints, incremental export) and the
 //!   offline checks a collector runs ([`verify_audit_log`], [`verify_export`], ...).
+//! - [`approvals`]: the [`Approvals`] object, the approval request records and the
+//!   [`ApprovalListener`] callback interface the app implements.
 //! - [`pii`]: the [`Scanner`] object (scan and mask text and JSON).
 //! - [`error`]: [`AimsError`], with the policy error's file, line and column kept.
 
 uniffi::setup_scaffolding!();
 
+pub mod approvals;
 pub mod audit;
 pub mod call;
 pub mod decision;
@@ -21,6 +24,10 @@ pub mod guard;
 mod json;
 pub mod pii;
 
+pub use approvals::{
+    ApprovalListener, ApprovalNotice, ApprovalRequest, ApprovalStatus, ApprovalStep, ApprovalVote,
+    Approvals, ListenerError, OnTimeout, Vote,
+};
 pub use audit::{
     verify_audit_log, verify_consistency_proof, verify_export, verify_inclusion_proof, AuditLog,
 };

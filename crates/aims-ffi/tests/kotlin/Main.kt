@@ -13,5 +13,6 @@ fun main(args: Array<String>) {
     val harness = Harness()
     runVectors(harness, File(args[0]))
     runApiTests(harness, File(args[1]))
+    runApprovalTests(harness)
     exitProcess(if (harness.report()) 0 else 1)
 }
