@@ -1,0 +1,15 @@
+// ES module entry of the `aims` package: the same objects as the CommonJS entry (index.js).
+import aims from './index.js'
+
+export const {
+  Guard,
+  Scanner,
+  AuditLog,
+  validateRegister,
+  AimsError,
+  PolicyError,
+  AuditError,
+  DeniedError,
+  ApprovalRequiredError,
+} = aims
+export default aims

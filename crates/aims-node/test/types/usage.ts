@@ -1,0 +1,52 @@
+// Compiled with `tsc --strict --noEmit` by typings.test.mjs: the committed typings must
+// describe the API as the tests and examples use it.
+import {
+  AimsError,
+  ApprovalRequiredError,
+  AuditLog,
+  Decision,
+  DeniedError,
+  Guard,
+  PolicyError,
+  Scanner,
+  Verdict,
+  validateRegister,
+} from 'aims'
+
+const guard = new Guard({ policyText: 'default: allow\nrules: []\n', shadow: false })
+const decision: Decision = guard.check({ agentId: 'cs-agent', tool: 'lookup_order', args: { order_id: 'A1' } })
+const verdict: Verdict = decision.verdict
+const mayRun: boolean = decision.mayProceed && verdict !== 'deny'
+const later: Promise<Decision> = guard.checkAsync({ agentId: 'cs-agent', tool: 'lookup_order' })
+
+function issueRefund(orderId: string, amount: number): { refunded: number } {
+  return { refunded: amount }
+}
+const refund = guard.wrap(issueRefund, { agent: 'cs-agent', tool: 'issue_refund' })
+const refunded: number = refund('A1', 20).refunded
+
+const lookup = guard.wrap(async (args: { id: string }) => args.id, { agent: 'cs-agent', tool: 'lookup_order', args: 'named' })
+const id: Promise<string> = lookup({ id: 'A1' })
+
+try {
+  new Guard({ policyText: 'rules: [' })
+} catch (err) {
+  if (err instanceof PolicyError) {
+    const where: string = `${err.file}:${err.line ?? 0}:${err.column ?? 0}`
+  } else if (err instanceof DeniedError) {
+    const denied: Decision = err.decision
+  } else if (err instanceof ApprovalRequiredError) {
+    const request: string | null = err.requestId
+  } else if (err instanceof AimsError) {
+    const message: string = err.message
+  }
+}
+
+const findings = new Scanner({ entities: ['EMAIL_ADDRESS'] }).scan('a@b.org')
+const first: string | undefined = findings[0]?.entity
+const masked: string = new Scanner().mask('a@b.org', { operator: 'tag' })
+const report = AuditLog.verify('/tmp/log', { publicKey: '/tmp/key.pub' })
+const records: number = report.records
+const problems: number = validateRegister('examples/register').length
+
+export { mayRun, later, refunded, id, first, masked, records, problems }
