@@ -98,12 +98,14 @@ fn mask_policy(env: &Env, options: Option<MaskOptions>) -> napi::Result<MaskPoli
                 HashKey::new(key).map_err(|err| errors::invalid(env, err.to_string()))?,
             )
         }
-        other => return Err(errors::invalid(
-            env,
-            format!(
+        other => {
+            return Err(errors::invalid(
+                env,
+                format!(
                 "unknown mask operator `{other}`: expected tag, mask, keep_last4, hash or remove"
             ),
-        )),
+            ))
+        }
     };
     let policy = MaskPolicy::new(operator);
     Ok(match options.entities {
