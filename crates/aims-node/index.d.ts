@@ -100,12 +100,21 @@ export declare class AuditLog {
 /** The fail-closed decision point for an agent's tool calls. */
 export declare class Guard {
   /**
-   * Loads the policy and assembles the guard. Throws `PolicyError` (with file, line and
-   * column) for a policy that is not valid, `AimsError` for bad options.
+   * Loads the policy, opens the audit log (creating it, and its signing key when none is
+   * configured) and assembles the guard. Throws `PolicyError` (with file, line and column)
+   * for a policy that is not valid, `AuditError` for a log or key that cannot be opened,
+   * `AimsError` for bad options.
    */
   constructor(options: GuardOptions)
   /** sha256 (hex) of the canonical policy in force. */
   get policyVersion(): string
+  /** The audit log's directory, when the guard records to a durable log. */
+  get auditDir(): string | null
+  /**
+   * True when every record waits for the disk (a durable log in `strict` or `batched`
+   * mode): `guard.wrap` then decides async functions' calls off the event loop.
+   */
+  get waitsForDisk(): boolean
   /**
    * Decides a call before it runs, counts it against its limits when it may proceed, and
    * records the decision. Never throws for a well-formed call: it fails closed.
@@ -118,6 +127,17 @@ export declare class Guard {
   checkAsync(call: ToolCall): Promise<Decision>
   /** Decides a call's result after it ran (a result rule may deny or redact it). */
   checkResult(call: ToolCall, result: any): Decision
+  /**
+   * Records how a call the guard let through ended (its error masked), then decides its
+   * result: what `guard.wrap` does after the tool returns or throws. Without a result (the
+   * tool threw) the returned decision is the pre-call one's verdict on nothing: allow.
+   * Throws `AuditError` when the outcome cannot be recorded; the result is then withheld.
+   */
+  complete(call: ToolCall, decision: Decision, outcome: Outcome, result?: any | undefined | null): Decision | null
+  /** `complete` on libuv's thread pool, for a durable log. */
+  completeAsync(call: ToolCall, decision: Decision, outcome: Outcome, result?: any | undefined | null): Promise<Decision | null>
+  /** Makes every record durable and signs a checkpoint over them. Throws `AuditError`. */
+  flush(): void
   /** Masks what a `redact` decision names in `value` (the call's arguments or its result). */
   applyRedactions(decision: Decision, value: any): Redacted
   /**
@@ -134,6 +154,18 @@ export declare class Guard {
   metrics(): any
   /** The metrics in the Prometheus text exposition format. */
   prometheus(): string
+}
+
+/** A guard for tests: a clock that moves only by `setTime`, records kept in memory. */
+export declare class PolicyTester {
+  /** Loads the policy `text`. Throws `PolicyError` (file, line, column) when it is invalid. */
+  constructor(text: string, options?: PolicyTesterOptions | undefined | null)
+  /** Sets the clock to `at` (RFC 3339). */
+  setTime(at: string): void
+  /** Decides `call` before it runs, as `Guard.check` does. */
+  check(call: ToolCall): Decision
+  /** Decides the `result` of `call`, as `Guard.checkResult` does. */
+  checkResult(call: ToolCall, result: any): Decision
 }
 
 /** A compiled PII and secret detector; build it once and reuse it. */
@@ -189,6 +221,18 @@ export interface GuardOptions {
   policyPath?: string
   /** Policy text (YAML, which also reads JSON); errors name it `<inline>`. */
   policyText?: string
+  /** The durable audit log's directory; without one, records stay in memory. */
+  auditDir?: string
+  /**
+   * The checkpoint signing key file; else `AIMS_SIGNING_KEY` names it; else a key is
+   * generated inside the audit directory (which proves integrity only against outsiders).
+   */
+  signingKey?: string
+  /**
+   * How durable a record is before the call runs: `strict` (fsync each), `batched`
+   * (group commit, the default) or `none` (fsynced on flush).
+   */
+  durability?: 'strict' | 'batched' | 'none'
   /** Evaluate and record, but let every call proceed. */
   shadow?: boolean
 }
@@ -209,6 +253,12 @@ export interface JsonPiiFinding {
   validated: boolean
 }
 
+/**
+ * The JSON Schema (2020-12) of the register type `name`. Throws `AimsError` for an unknown
+ * name.
+ */
+export declare function jsonSchema(name: string): any
+
 /** A JSON value masked, with what was found in it. */
 export interface MaskedJson {
   /** The value with every covered finding replaced. */
@@ -228,6 +278,14 @@ export interface MaskOptions {
   hashKey?: string
   /** Mask only these entities; others are left as they are. */
   entities?: Array<string>
+}
+
+/** How a call that ran ended, as the caller observed it. */
+export interface Outcome {
+  /** The error the tool threw, when it failed (masked before it is recorded). */
+  error?: string
+  /** How long the tool ran, in milliseconds. */
+  durationMs: number
 }
 
 /** Whether a decision was taken before the call ran or on its result. */
@@ -251,6 +309,16 @@ export interface PolicySource {
   policyPath?: string
   /** Policy text (YAML, which also reads JSON); errors name it `<inline>`. */
   policyText?: string
+}
+
+/** How a `PolicyTester` reads its policy and where its clock starts. */
+export interface PolicyTesterOptions {
+  /** The policy text's format. Default `yaml`. */
+  format?: 'yaml' | 'json'
+  /** The name errors give the policy. Default `<inline>`. */
+  name?: string
+  /** Where the clock starts (RFC 3339). Default `2026-01-01T00:00:00Z`. */
+  start?: string
 }
 
 /** One reason behind a decision. */
@@ -308,6 +376,9 @@ export interface ScannerOptions {
   /** Extra words or phrases to report as `DENY_LIST` (case-insensitive, whole words). */
   denyList?: Array<string>
 }
+
+/** The names `jsonSchema` accepts, e.g. `register`, `ai_system`, `incident`. */
+export declare function schemaNames(): Array<string>
 
 /** One tool call, described before it runs. */
 export interface ToolCall {

@@ -41,7 +41,7 @@ function approvalRequired(decision) {
   const checkpoint = decision.checkpoint ? ` (checkpoint ${decision.checkpoint})` : ''
   return new ApprovalRequiredError(`the call needs a human approval${checkpoint}`, {
     decision,
-    requestId: decision.approvalRequestId ?? null,
+    requestId: null,
   })
 }
 
@@ -197,9 +197,8 @@ function wrap(fn, options) {
     if (decision.verdict !== 'redact' || decision.shadow) return list
     return map.fromArgs(list, guard.applyRedactions(decision, call.args).value)
   }
-  // Passes the result through the result rules.
-  const finish = (call, result) => {
-    const post = guard.checkResult(call, result === undefined ? null : result)
+  // Applies the result rules' decision to the result.
+  const release = (post, result) => {
     if (!post.mayProceed) throw denied(post, 'result')
     if (post.verdict === 'redact' && !post.shadow) return guard.applyRedactions(post, result).value
     return result
@@ -208,20 +207,63 @@ function wrap(fn, options) {
     const map = mapping.choose ? mapping.choose(list) : mapping
     return { map, call: { ...base, args: map.toArgs(list) } }
   }
+  const elapsed = (started) => ({ durationMs: performance.now() - started })
+  const failed = (started, err) => ({ durationMs: performance.now() - started, error: String(err) })
+  // A sync function's path: every step on the calling thread.
+  const finishSync = (call, decision, started, result) =>
+    release(guard.complete(call, decision, elapsed(started), result === undefined ? null : result), result)
+  // An async function's path: with a durable log, records wait for the disk off the event loop.
+  const slow = guard.waitsForDisk
+  const checkAsync = (call) => (slow ? guard.checkAsync(call) : guard.check(call))
+  const completeAsync = (call, decision, outcome, result) =>
+    slow ? guard.completeAsync(call, decision, outcome, result) : guard.complete(call, decision, outcome, result)
+  const finishAsync = async (call, decision, started, result) =>
+    release(await completeAsync(call, decision, elapsed(started), result === undefined ? null : result), result)
+  // Records a thrown error; the tool's error is what the caller sees, as with Guard::run.
+  const recordFailure = (call, decision, started, err) => {
+    try {
+      guard.complete(call, decision, failed(started, err), undefined)
+    } catch {
+      // The tool's own error is rethrown below.
+    }
+  }
 
   const wrapped = isAsyncFunction(fn)
     ? async function (...list) {
         const { map, call } = describe(list)
-        const decision = guard.check(call)
-        const result = await fn.apply(this, prepare(list, decision, call, map))
-        return finish(call, result)
+        const decision = await checkAsync(call)
+        const args = prepare(list, decision, call, map)
+        const started = performance.now()
+        let result
+        try {
+          result = await fn.apply(this, args)
+        } catch (err) {
+          recordFailure(call, decision, started, err)
+          throw err
+        }
+        return finishAsync(call, decision, started, result)
       }
     : function (...list) {
         const { map, call } = describe(list)
         const decision = guard.check(call)
-        const result = fn.apply(this, prepare(list, decision, call, map))
-        // A sync function that returns a promise gets its result checked when it settles.
-        return isThenable(result) ? Promise.resolve(result).then((settled) => finish(call, settled)) : finish(call, result)
+        const args = prepare(list, decision, call, map)
+        const started = performance.now()
+        let result
+        try {
+          result = fn.apply(this, args)
+        } catch (err) {
+          recordFailure(call, decision, started, err)
+          throw err
+        }
+        // A sync function that returns a promise has its settled result checked.
+        if (!isThenable(result)) return finishSync(call, decision, started, result)
+        return Promise.resolve(result).then(
+          (settled) => finishAsync(call, decision, started, settled),
+          (err) => {
+            recordFailure(call, decision, started, err)
+            throw err
+          },
+        )
       }
   Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true })
   Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true })
@@ -234,7 +276,10 @@ module.exports = {
   Guard: native.Guard,
   Scanner: native.Scanner,
   AuditLog: native.AuditLog,
+  PolicyTester: native.PolicyTester,
   validateRegister: native.validateRegister,
+  jsonSchema: native.jsonSchema,
+  schemaNames: native.schemaNames,
   AimsError,
   PolicyError,
   AuditError,

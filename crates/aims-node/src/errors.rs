@@ -111,3 +111,21 @@ pub fn set_error_factory(
 ) -> napi::Result<()> {
     set_factory(&env, factory.create_ref()?)
 }
+
+/// The error a runtime could not be assembled or could not record with, as its JS class.
+pub fn runtime(env: &Env, err: aims_core::runtime::RuntimeError) -> Error {
+    use aims_core::audit::AuditError;
+    use aims_core::runtime::RuntimeError;
+    match err {
+        RuntimeError::Config(message) => invalid(env, message),
+        RuntimeError::Policy(err) => policy(env, &err),
+        RuntimeError::Audit(err) => audit(env, &err),
+        RuntimeError::Key(err) => audit(env, &AuditError::Key(err)),
+        RuntimeError::Sink(err) => error(
+            env,
+            Kind::Audit,
+            err.to_string(),
+            json!({ "integrity": false }),
+        ),
+    }
+}

@@ -1,10 +1,13 @@
-//! The `Guard` class: one core guard, shared by every call made through it (the core guard is
-//! `Send + Sync`; JS calls arrive on one thread, `checkAsync` on libuv's pool).
+//! The `Guard` class: one `aims_core::runtime::Runtime` (guard, durable audit log, signing
+//! key), shared by every call made through it. The runtime is `Send + Sync`: JS calls arrive
+//! on the main thread, the `*Async` methods run on libuv's thread pool.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
-use aims_core::guard::{self, Guard as CoreGuard};
+use aims_core::guard::{self, ToolOutcome};
 use aims_core::policy::{Format, Policy, PolicyError};
+use aims_core::runtime::{DurabilityMode, Runtime, RuntimeConfig};
 use napi::bindgen_prelude::AsyncTask;
 use napi::{Env, Task};
 use napi_derive::napi;
@@ -21,8 +24,50 @@ pub struct GuardOptions {
     pub policy_path: Option<String>,
     /// Policy text (YAML, which also reads JSON); errors name it `<inline>`.
     pub policy_text: Option<String>,
+    /// The durable audit log's directory; without one, records stay in memory.
+    pub audit_dir: Option<String>,
+    /// The checkpoint signing key file; else `AIMS_SIGNING_KEY` names it; else a key is
+    /// generated inside the audit directory (which proves integrity only against outsiders).
+    pub signing_key: Option<String>,
+    /// How durable a record is before the call runs: `strict` (fsync each), `batched`
+    /// (group commit, the default) or `none` (fsynced on flush).
+    #[napi(ts_type = "'strict' | 'batched' | 'none'")]
+    pub durability: Option<String>,
     /// Evaluate and record, but let every call proceed.
     pub shadow: Option<bool>,
+}
+
+/// How a call that ran ended, as the caller observed it.
+#[napi(object)]
+#[derive(Debug)]
+pub struct Outcome {
+    /// The error the tool threw, when it failed (masked before it is recorded).
+    pub error: Option<String>,
+    /// How long the tool ran, in milliseconds.
+    pub duration_ms: f64,
+}
+
+impl From<Outcome> for ToolOutcome {
+    fn from(outcome: Outcome) -> Self {
+        let duration =
+            Duration::try_from_secs_f64(outcome.duration_ms / 1_000.0).unwrap_or_default();
+        match outcome.error {
+            Some(error) => ToolOutcome::error(error, duration),
+            None => ToolOutcome::ok(duration),
+        }
+    }
+}
+
+fn durability(env: &Env, name: Option<&str>) -> napi::Result<DurabilityMode> {
+    match name {
+        None | Some("batched") => Ok(DurabilityMode::Batched),
+        Some("strict") => Ok(DurabilityMode::Strict),
+        Some("none") => Ok(DurabilityMode::None),
+        Some(other) => Err(errors::invalid(
+            env,
+            format!("unknown durability `{other}`: expected strict, batched or none"),
+        )),
+    }
 }
 
 /// A policy to load: a file or text.
@@ -69,39 +114,62 @@ fn load_policy(env: &Env, source: PolicySource) -> napi::Result<Policy> {
 #[napi]
 #[derive(Debug)]
 pub struct Guard {
-    inner: CoreGuard,
+    runtime: Runtime,
+    /// A record waits for the disk before `check` returns (a log not in `none` mode).
+    waits_for_disk: bool,
 }
 
 #[napi]
 impl Guard {
-    /// Loads the policy and assembles the guard. Throws `PolicyError` (with file, line and
-    /// column) for a policy that is not valid, `AimsError` for bad options.
+    /// Loads the policy, opens the audit log (creating it, and its signing key when none is
+    /// configured) and assembles the guard. Throws `PolicyError` (with file, line and column)
+    /// for a policy that is not valid, `AuditError` for a log or key that cannot be opened,
+    /// `AimsError` for bad options.
     #[napi(constructor)]
     pub fn new(env: Env, options: GuardOptions) -> napi::Result<Self> {
-        let policy = load_policy(
-            &env,
-            PolicySource {
-                policy_path: options.policy_path,
-                policy_text: options.policy_text,
-            },
-        )?;
-        let inner = CoreGuard::builder(policy)
-            .shadow(options.shadow.unwrap_or(false))
-            .build();
-        Ok(Guard { inner })
+        let durability = durability(&env, options.durability.as_deref())?;
+        let waits_for_disk = options.audit_dir.is_some() && durability != DurabilityMode::None;
+        let config = RuntimeConfig {
+            policy_path: options.policy_path.map(PathBuf::from),
+            policy_text: options.policy_text,
+            audit_dir: options.audit_dir.map(PathBuf::from),
+            signing_key: options.signing_key.map(PathBuf::from),
+            durability,
+            shadow: options.shadow.unwrap_or(false),
+        };
+        let runtime = Runtime::open(config).map_err(|err| errors::runtime(&env, err))?;
+        Ok(Guard {
+            runtime,
+            waits_for_disk,
+        })
     }
 
     /// sha256 (hex) of the canonical policy in force.
     #[napi(getter)]
     pub fn policy_version(&self) -> String {
-        self.inner.policy_version()
+        self.runtime.guard().policy_version()
+    }
+
+    /// The audit log's directory, when the guard records to a durable log.
+    #[napi(getter)]
+    pub fn audit_dir(&self) -> Option<String> {
+        self.runtime
+            .audit_log()
+            .map(|log| log.dir().display().to_string())
+    }
+
+    /// True when every record waits for the disk (a durable log in `strict` or `batched`
+    /// mode): `guard.wrap` then decides async functions' calls off the event loop.
+    #[napi(getter)]
+    pub fn waits_for_disk(&self) -> bool {
+        self.waits_for_disk
     }
 
     /// Decides a call before it runs, counts it against its limits when it may proceed, and
     /// records the decision. Never throws for a well-formed call: it fails closed.
     #[napi]
     pub fn check(&self, call: ToolCall) -> Decision {
-        self.inner.check(&call.into()).into()
+        self.runtime.check(&call.into()).into()
     }
 
     /// `check` on libuv's thread pool: the event loop keeps running while a durable audit log
@@ -109,7 +177,7 @@ impl Guard {
     #[napi(ts_return_type = "Promise<Decision>")]
     pub fn check_async(&self, call: ToolCall) -> AsyncTask<CheckTask> {
         AsyncTask::new(CheckTask {
-            guard: self.inner.clone(),
+            runtime: self.runtime.clone(),
             call: Some(call.into()),
         })
     }
@@ -117,7 +185,63 @@ impl Guard {
     /// Decides a call's result after it ran (a result rule may deny or redact it).
     #[napi]
     pub fn check_result(&self, call: ToolCall, result: Value) -> Decision {
-        self.inner.check_result(&call.into(), &result).into()
+        self.runtime
+            .guard()
+            .check_result(&call.into(), &result)
+            .into()
+    }
+
+    /// Records how a call the guard let through ended (its error masked), then decides its
+    /// result: what `guard.wrap` does after the tool returns or throws. Without a result (the
+    /// tool threw) the returned decision is the pre-call one's verdict on nothing: allow.
+    /// Throws `AuditError` when the outcome cannot be recorded; the result is then withheld.
+    #[napi]
+    pub fn complete(
+        &self,
+        env: Env,
+        call: ToolCall,
+        decision: Decision,
+        outcome: Outcome,
+        result: Option<Value>,
+    ) -> napi::Result<Option<Decision>> {
+        let decision = decision
+            .to_core()
+            .map_err(|message| errors::invalid(&env, message))?;
+        complete(
+            &self.runtime,
+            call.into(),
+            &decision,
+            outcome.into(),
+            result,
+        )
+        .map_err(|err| errors::runtime(&env, err))
+    }
+
+    /// `complete` on libuv's thread pool, for a durable log.
+    #[napi(ts_return_type = "Promise<Decision | null>")]
+    pub fn complete_async(
+        &self,
+        env: Env,
+        call: ToolCall,
+        decision: Decision,
+        outcome: Outcome,
+        result: Option<Value>,
+    ) -> napi::Result<AsyncTask<CompleteTask>> {
+        let decision = decision
+            .to_core()
+            .map_err(|message| errors::invalid(&env, message))?;
+        Ok(AsyncTask::new(CompleteTask {
+            runtime: self.runtime.clone(),
+            work: Some((call.into(), decision, outcome.into(), result)),
+        }))
+    }
+
+    /// Makes every record durable and signs a checkpoint over them. Throws `AuditError`.
+    #[napi]
+    pub fn flush(&self, env: Env) -> napi::Result<()> {
+        self.runtime
+            .flush()
+            .map_err(|err| errors::runtime(&env, err))
     }
 
     /// Masks what a `redact` decision names in `value` (the call's arguments or its result).
@@ -132,7 +256,7 @@ impl Guard {
             .to_core()
             .map_err(|message| errors::invalid(&env, message))?;
         let mut value = value;
-        let masked = self.inner.apply_redactions(&decision, &mut value);
+        let masked = self.runtime.guard().apply_redactions(&decision, &mut value);
         Ok(Redacted { value, masked })
     }
 
@@ -140,7 +264,7 @@ impl Guard {
     /// with each matched rule's limits as they stand. Counts nothing and records nothing.
     #[napi]
     pub fn explain(&self, env: Env, call: ToolCall, result: Option<Value>) -> napi::Result<Value> {
-        let explanation = self.inner.explain(&call.into(), result.as_ref());
+        let explanation = self.runtime.guard().explain(&call.into(), result.as_ref());
         serde_json::to_value(explanation).map_err(|err| errors::invalid(&env, err.to_string()))
     }
 
@@ -149,7 +273,8 @@ impl Guard {
     #[napi]
     pub fn reload(&self, env: Env, source: PolicySource) -> napi::Result<()> {
         let policy = load_policy(&env, source)?;
-        self.inner
+        self.runtime
+            .guard()
             .reload(policy)
             .map_err(|err| errors::error(&env, errors::Kind::Audit, err.to_string(), json!({})))
     }
@@ -157,21 +282,33 @@ impl Guard {
     /// Decision counters and the latency histogram.
     #[napi]
     pub fn metrics(&self, env: Env) -> napi::Result<Value> {
-        serde_json::to_value(self.inner.metrics())
+        serde_json::to_value(self.runtime.guard().metrics())
             .map_err(|err| errors::invalid(&env, err.to_string()))
     }
 
     /// The metrics in the Prometheus text exposition format.
     #[napi]
     pub fn prometheus(&self) -> String {
-        self.inner.prometheus()
+        self.runtime.guard().prometheus()
     }
+}
+
+/// Records the outcome, then decides the result when there is one.
+fn complete(
+    runtime: &Runtime,
+    call: guard::ToolCall,
+    decision: &guard::Decision,
+    outcome: ToolOutcome,
+    result: Option<Value>,
+) -> Result<Option<Decision>, aims_core::runtime::RuntimeError> {
+    runtime.record_outcome(&call, decision, &outcome)?;
+    Ok(result.map(|result| runtime.guard().check_result(&call, &result).into()))
 }
 
 /// A `check` run on libuv's thread pool.
 #[derive(Debug)]
 pub struct CheckTask {
-    guard: CoreGuard,
+    runtime: Runtime,
     call: Option<guard::ToolCall>,
 }
 
@@ -181,12 +318,45 @@ impl Task for CheckTask {
 
     fn compute(&mut self) -> napi::Result<Self::Output> {
         match self.call.take() {
-            Some(call) => Ok(self.guard.check(&call)),
+            Some(call) => Ok(self.runtime.check(&call)),
             None => Err(napi::Error::from_reason("a check task ran twice")),
         }
     }
 
     fn resolve(&mut self, _env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
         Ok(output.into())
+    }
+}
+
+/// A `complete` run on libuv's thread pool.
+#[derive(Debug)]
+pub struct CompleteTask {
+    runtime: Runtime,
+    work: Option<(guard::ToolCall, guard::Decision, ToolOutcome, Option<Value>)>,
+}
+
+impl Task for CompleteTask {
+    type Output = Result<Option<Decision>, String>;
+    type JsValue = Option<Decision>;
+
+    fn compute(&mut self) -> napi::Result<Self::Output> {
+        let Some((call, decision, outcome, result)) = self.work.take() else {
+            return Err(napi::Error::from_reason("a complete task ran twice"));
+        };
+        Ok(
+            complete(&self.runtime, call, &decision, outcome, result)
+                .map_err(|err| err.to_string()),
+        )
+    }
+
+    fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {
+        output.map_err(|message| {
+            errors::error(
+                &env,
+                errors::Kind::Audit,
+                message,
+                json!({ "integrity": false }),
+            )
+        })
     }
 }

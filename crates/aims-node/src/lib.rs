@@ -12,6 +12,8 @@
 //! - [`audit`]: `AuditLog`: offline verification and proofs.
 //! - [`scanner`]: `Scanner`: PII and secret detection and masking.
 //! - [`register`]: register loading and validation.
+//! - [`schema`]: the register types' JSON Schemas.
+//! - [`testing`]: `PolicyTester`, a guard on a manual clock (conformance vectors, policy tests).
 
 pub mod audit;
 pub mod call;
@@ -19,3 +21,5 @@ pub mod errors;
 pub mod guard;
 pub mod register;
 pub mod scanner;
+pub mod schema;
+pub mod testing;

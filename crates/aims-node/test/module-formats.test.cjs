@@ -9,7 +9,7 @@ test('require and import give the same classes', async () => {
   assert.equal(esm.PolicyError, cjs.PolicyError)
   assert.equal(esm.default, cjs)
   assert.equal(typeof cjs.Guard.prototype.wrap, 'function')
-  for (const name of ['Guard', 'Scanner', 'AuditLog', 'validateRegister', 'AimsError', 'PolicyError', 'AuditError', 'DeniedError', 'ApprovalRequiredError']) {
+  for (const name of ['Guard', 'Scanner', 'AuditLog', 'PolicyTester', 'validateRegister', 'jsonSchema', 'schemaNames', 'AimsError', 'PolicyError', 'AuditError', 'DeniedError', 'ApprovalRequiredError']) {
     assert.ok(esm[name], `ESM export ${name}`)
     assert.ok(cjs[name], `CJS export ${name}`)
   }

@@ -8,12 +8,16 @@ import {
   DeniedError,
   Guard,
   PolicyError,
+  PolicyTester,
   Scanner,
   Verdict,
+  jsonSchema,
+  schemaNames,
   validateRegister,
 } from 'aims'
 
-const guard = new Guard({ policyText: 'default: allow\nrules: []\n', shadow: false })
+const guard = new Guard({ policyText: 'default: allow\nrules: []\n', auditDir: '/tmp/audit', durability: 'batched', shadow: false })
+const durable: boolean = guard.waitsForDisk && guard.auditDir !== null
 const decision: Decision = guard.check({ agentId: 'cs-agent', tool: 'lookup_order', args: { order_id: 'A1' } })
 const verdict: Verdict = decision.verdict
 const mayRun: boolean = decision.mayProceed && verdict !== 'deny'
@@ -48,5 +52,9 @@ const masked: string = new Scanner().mask('a@b.org', { operator: 'tag' })
 const report = AuditLog.verify('/tmp/log', { publicKey: '/tmp/key.pub' })
 const records: number = report.records
 const problems: number = validateRegister('examples/register').length
+const schema: unknown = jsonSchema(schemaNames()[0] ?? 'register')
+const tester = new PolicyTester('default: deny', { format: 'yaml', start: '2026-01-01T00:00:00Z' })
+tester.setTime('2026-01-01T00:01:00Z')
+const tested: Verdict = tester.check({ agentId: 'a', tool: 't' }).verdict
 
-export { mayRun, later, refunded, id, first, masked, records, problems }
+export { mayRun, durable, later, refunded, id, first, masked, records, problems, schema, tested }
