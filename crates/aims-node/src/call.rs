@@ -4,9 +4,8 @@
 
 use aims_core::guard;
 use napi_derive::napi;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
-use time::OffsetDateTime;
 
 /// One tool call, described before it runs.
 #[napi(object)]
@@ -189,41 +188,35 @@ impl From<guard::Decision> for Decision {
 }
 
 impl Decision {
-    /// The core decision this object describes; `Err` names the field that is not valid.
+    /// The core decision this object describes; `Err` says which field is not valid. Goes
+    /// through the core type's serde form, so fields the core adds with defaults need no change
+    /// here.
     pub fn to_core(&self) -> Result<guard::Decision, String> {
-        let evaluated_at = OffsetDateTime::parse(&self.evaluated_at, &Rfc3339)
-            .map_err(|err| format!("decision.evaluatedAt is not an RFC 3339 time: {err}"))?;
-        Ok(guard::Decision {
-            decision_id: self.decision_id.clone(),
-            verdict: self.verdict.into(),
-            phase: match self.phase {
+        let verdict: guard::Verdict = self.verdict.into();
+        let value = json!({
+            "decision_id": self.decision_id,
+            "verdict": verdict,
+            "phase": match self.phase {
                 Phase::Pre => guard::Phase::Pre,
                 Phase::Post => guard::Phase::Post,
             },
-            rule_ids: self.rule_ids.clone(),
-            reasons: self
-                .reasons
-                .iter()
-                .map(|reason| guard::Reason {
-                    code: reason.code.clone(),
-                    rule_id: reason.rule_id.clone(),
-                    message: reason.message.clone(),
-                })
-                .collect(),
-            controls: self.controls.clone(),
-            redactions: self
-                .redactions
-                .iter()
-                .map(|redaction| guard::Redaction {
-                    rule_id: redaction.rule_id.clone(),
-                    pointers: redaction.pointers.clone(),
-                    entities: redaction.entities.clone(),
-                })
-                .collect(),
-            checkpoint: self.checkpoint.clone(),
-            policy_version: self.policy_version.clone(),
-            evaluated_at,
-            shadow: self.shadow,
-        })
+            "rule_ids": self.rule_ids,
+            "reasons": self.reasons.iter().map(|reason| json!({
+                "code": reason.code,
+                "rule_id": reason.rule_id,
+                "message": reason.message,
+            })).collect::<Vec<_>>(),
+            "controls": self.controls,
+            "redactions": self.redactions.iter().map(|redaction| json!({
+                "rule_id": redaction.rule_id,
+                "pointers": redaction.pointers,
+                "entities": redaction.entities,
+            })).collect::<Vec<_>>(),
+            "checkpoint": self.checkpoint,
+            "policy_version": self.policy_version,
+            "evaluated_at": self.evaluated_at,
+            "shadow": self.shadow,
+        });
+        serde_json::from_value(value).map_err(|err| format!("not a decision: {err}"))
     }
 }
