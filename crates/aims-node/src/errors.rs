@@ -127,5 +127,7 @@ pub fn runtime(env: &Env, err: aims_core::runtime::RuntimeError) -> Error {
             err.to_string(),
             json!({ "integrity": false }),
         ),
+        // Oversight (approval store, supervisor) failures: not yet exposed with their own class.
+        other => invalid(env, other.to_string()),
     }
 }

@@ -136,6 +136,7 @@ impl Guard {
             signing_key: options.signing_key.map(PathBuf::from),
             durability,
             shadow: options.shadow.unwrap_or(false),
+            ..RuntimeConfig::default()
         };
         let runtime = Runtime::open(config).map_err(|err| errors::runtime(&env, err))?;
         Ok(Guard {
