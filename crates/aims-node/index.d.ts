@@ -28,11 +28,14 @@ export declare class DeniedError extends AimsError {
   readonly decision: Decision
 }
 
-/** The call waits for a human approval. */
+/** The call waits for a human approval; the tool did not run. */
 export declare class ApprovalRequiredError extends AimsError {
   readonly decision: Decision
-  /** The approval request to approve or reject, when an approval store is configured. */
+  /** The approval request to approve or reject (`decision.approvalId`), when the guard has an
+   *  oversight store. */
   readonly requestId: string | null
+  /** The request's status when last seen: `pending`, or how a wait ended (`rejected`, `expired`). */
+  readonly status: ApprovalRequest['status']
 }
 
 /** How `guard.wrap` names a call. */
@@ -54,6 +57,23 @@ export interface WrapOptions {
   args?: 'auto' | 'named' | 'positional'
   /** Parameter names for positional arguments, when they cannot be read from the source. */
   params?: string[]
+  /**
+   * Milliseconds to wait for a human approval when the call needs one (with an oversight
+   * store): the call runs once the request is approved (through `approvals.execute`), and
+   * `ApprovalRequiredError` reports a wait that ends otherwise. The wait never blocks the event
+   * loop, so with `wait` the wrapped function returns a Promise even for a sync `fn`.
+   */
+  wait?: number
+}
+
+/** A function guarded by `guard.wrap`. */
+export type Guarded<F extends (...args: any[]) => any> = F & {
+  /**
+   * The same function for a call whose approval request `requestId` was approved: the call
+   * must be the one approved (agent, tool and arguments, else `AimsError`), the policy in
+   * force is asked again, and it runs once (`approvals.execute`).
+   */
+  withApproval(requestId: string): F
 }
 
 export interface Guard {
@@ -63,7 +83,11 @@ export interface Guard {
    * its result passes the result rules. A sync function stays sync; an async one returns a
    * Promise.
    */
-  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions): F
+  wrap<F extends (...args: any[]) => any>(
+    fn: F,
+    options: WrapOptions & { wait: number },
+  ): Guarded<(...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>>
+  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions): Guarded<F>
 }
 
 
@@ -74,6 +98,42 @@ export interface Guard {
  * can point the loader at a WASI artifact this package does not build itself.
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
+
+/**
+ * Approval requests of one guard: `approve`, `reject`, `status`, `wait`, `pending`,
+ * `execute`. Get it as `guard.approvals` (a guard with an `oversightStore`).
+ */
+export declare class Approvals {
+  /**
+   * Approves request `id` as `approver` acting in `role`; it is approved once the
+   * checkpoint's number of distinct approvers agreed. Throws `AimsError` when the role may
+   * not vote, the approver triggered the call or already voted, or the window closed.
+   */
+  approve(id: string, approver: string, role: string, note?: string | undefined | null): ApprovalRequest
+  /** Rejects request `id`; one rejection by an allowed role resolves it. */
+  reject(id: string, approver: string, role: string, note?: string | undefined | null): ApprovalRequest
+  /** Request `id` now (a closed window is settled first). */
+  status(id: string): ApprovalRequest
+  /** Requests waiting for votes, oldest first. */
+  pending(): Array<ApprovalRequest>
+  /**
+   * Resolves with request `id` once it is no longer pending or `timeoutMs` passed (still
+   * `pending` then). Waits on a thread of its own: the event loop keeps running, and an
+   * approval given from this process, another one or the CLI ends the wait.
+   */
+  wait(id: string, timeoutMs: number): Promise<ApprovalRequest>
+  /**
+   * Clears approved request `id` to run `call` now: the call must hash to the one approved
+   * (agent, tool, arguments) and the policy in force is asked again; returns that decision
+   * (recorded). Runs once per request. Throws `AimsError` when refused.
+   */
+  execute(id: string, call: ToolCall): Decision
+  /**
+   * `execute` on libuv's thread pool: the event loop keeps running while a durable audit
+   * log makes the records durable.
+   */
+  executeAsync(id: string, call: ToolCall): Promise<Decision>
+}
 
 /**
  * Offline checks of an audit log directory. Every method throws `AuditError`; an `AuditError`
@@ -116,8 +176,16 @@ export declare class Guard {
    */
   get waitsForDisk(): boolean
   /**
+   * Approval requests: `approve`, `reject`, `status`, `wait`, `pending`, `execute`.
+   * Throws `AimsError` without an oversight store.
+   */
+  get approvals(): Approvals
+  /** Incidents: `list`, `get`, `update`. Throws `AimsError` without an oversight store. */
+  get incidents(): Incidents
+  /**
    * Decides a call before it runs, counts it against its limits when it may proceed, and
-   * records the decision. Never throws for a well-formed call: it fails closed.
+   * records the decision; with an oversight store a `require_approval` decision opens an
+   * approval request (`approvalId`). Never throws for a well-formed call: it fails closed.
    */
   check(call: ToolCall): Decision
   /**
@@ -125,7 +193,10 @@ export declare class Guard {
    * makes the decision record durable.
    */
   checkAsync(call: ToolCall): Promise<Decision>
-  /** Decides a call's result after it ran (a result rule may deny or redact it). */
+  /**
+   * Decides a call's result after it ran (a result rule may deny or redact it); with an
+   * oversight store, PII in the result feeds the incident triggers.
+   */
   checkResult(call: ToolCall, result: any): Decision
   /**
    * Records how a call the guard let through ended (its error masked), then decides its
@@ -154,6 +225,22 @@ export declare class Guard {
   metrics(): any
   /** The metrics in the Prometheus text exposition format. */
   prometheus(): string
+}
+
+/**
+ * Incidents of one guard's oversight store: `list`, `get`, `update`. Get it as
+ * `guard.incidents` (a guard with an `oversightStore`).
+ */
+export declare class Incidents {
+  /** Every incident, or those with `status`. */
+  list(status?: 'open' | 'investigating' | 'contained' | 'resolved' | 'closed'): Array<Incident>
+  /** Incident `id`. */
+  get(id: string): Incident
+  /**
+   * Changes incident `id` as `by` and returns it. Throws `AimsError` for a transition the
+   * lifecycle does not allow, an unknown name or a change that changes nothing.
+   */
+  update(id: string, by: string, change: IncidentChange): Incident
 }
 
 /** A guard for tests: a clock that moves only by `setTime`, records kept in memory. */
@@ -187,6 +274,64 @@ export declare class Scanner {
   maskJson(value: any, options?: MaskOptions | undefined | null): MaskedJson
 }
 
+/** An approval request opened by a `require_approval` decision. */
+export interface ApprovalRequest {
+  /** The request's id (`Decision.approvalId`, `ApprovalRequiredError.requestId`). */
+  id: string
+  /** The oversight checkpoint it belongs to. */
+  checkpoint: string
+  /** sha256 of the canonical {agent_id, tool, args, policy_version}: the call it approves. */
+  callHash: string
+  /** The agent that made the call. */
+  agentId: string
+  /** The tool called. */
+  tool: string
+  /** Who triggered the call (the agent, and `context.user_id`): none of them may approve it. */
+  requestedBy: Array<string>
+  /** The policy version that asked for approval. */
+  policyVersion: string
+  /** The decision that asked for approval. */
+  decisionId?: string
+  /** Roles whose holders may vote now. */
+  approverRoles: Array<string>
+  /** Distinct approvals needed (2 is the two-person rule). */
+  requiredApprovals: number
+  /** How long each voting window lasts, in seconds. */
+  timeoutSeconds: number
+  /** What happens when the window passes. */
+  onTimeout: 'deny' | 'allow' | 'escalate'
+  /** The role the request moves to on `on_timeout: escalate`. */
+  escalateTo?: string
+  /** Whether it has been escalated. */
+  escalated: boolean
+  /** Where it is in its life. */
+  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'executed'
+  /** When it was made (RFC 3339). */
+  requestedAt: string
+  /** When the current voting window closes (RFC 3339). */
+  expiresAt: string
+  /** When it was approved, rejected or expired. */
+  resolvedAt?: string
+  /** When the approved call ran. */
+  executedAt?: string
+  /** Votes in the order cast. */
+  votes: Array<ApprovalVote>
+}
+
+/** One vote cast on an approval request. */
+export interface ApprovalVote {
+  /** Who voted (as authenticated by the application). */
+  approver: string
+  /** The role they voted in. */
+  role: string
+  /** `approve` or `reject`. */
+  vote: 'approve' | 'reject'
+  /** Their note, masked for PII. */
+  note?: string
+  /** When (RFC 3339). */
+  at: string
+}
+
 /** The guard's decision on one call. */
 export interface Decision {
   /** A unique id for this decision. */
@@ -213,6 +358,10 @@ export interface Decision {
   shadow: boolean
   /** Whether the caller may run the call now (allow, warn, redact, or shadow mode). */
   mayProceed: boolean
+  /** Where the decision was recorded in the audit log (`AuditLog.prove` takes it). */
+  auditIndex?: number
+  /** The approval request a `require_approval` decision opened (with an oversight store). */
+  approvalId?: string
 }
 
 /** How a guard is assembled. Exactly one of `policyPath` / `policyText` is required. */
@@ -235,6 +384,68 @@ export interface GuardOptions {
   durability?: 'strict' | 'batched' | 'none'
   /** Evaluate and record, but let every call proceed. */
   shadow?: boolean
+  /**
+   * The oversight store (a SQLite file) for approval requests and incidents: with one,
+   * `require_approval` opens a request (`guard.approvals`) and incident triggers fire
+   * (`guard.incidents`).
+   */
+  oversightStore?: string
+  /**
+   * A register directory whose `oversight` checkpoints join the policy's own (with an
+   * oversight store).
+   */
+  registerDir?: string
+}
+
+/** An incident, as the register keeps it. */
+export interface Incident {
+  /** Its id. */
+  id: string
+  /** Short title. */
+  title: string
+  /** The AI systems involved. */
+  aiSystemIds: Array<string>
+  /** How bad it is. */
+  severity: 'low' | 'medium' | 'high' | 'critical'
+  /** Where it stands. */
+  status: 'open' | 'investigating' | 'contained' | 'resolved' | 'closed'
+  /** When it was detected (RFC 3339). */
+  detectedAt: string
+  /** When the organization became aware it is (possibly) serious. */
+  awareAt?: string
+  /** Whether it is a serious incident (EU AI Act Art. 3(49)). */
+  serious: boolean
+  /** For a serious incident: which Art. 73 deadline applies. */
+  seriousKind?: 'death' | 'widespread_or_critical_infrastructure' | 'other'
+  /** When it was reported to the market surveillance authority. */
+  reportedAt?: string
+  /** The Art. 73 reporting deadline of a serious incident (RFC 3339). */
+  reportingDeadline?: string
+  /** What happened, in order. */
+  timeline: Array<TimelineEntry>
+  /** Indices of the audit records that show what happened. */
+  auditIndices: Array<number>
+  /** The root cause, once known. */
+  rootCause?: string
+  /** Corrective actions in the register that address it. */
+  correctiveActionIds: Array<string>
+}
+
+/** Changes to an incident, applied together; unset fields are left alone. */
+export interface IncidentChange {
+  /**
+   * A new status; the lifecycle is checked (a major incident closes only with a root cause
+   * and a corrective action).
+   */
+  status?: 'open' | 'investigating' | 'contained' | 'resolved' | 'closed'
+  /** A new severity. */
+  severity?: 'low' | 'medium' | 'high' | 'critical'
+  /** The root cause (masked for PII before it is stored). */
+  rootCause?: string
+  /** Corrective actions of the register to link (added to those already linked). */
+  correctiveActionIds?: Array<string>
+  /** A timeline note (masked for PII). */
+  note?: string
 }
 
 /** A finding inside a JSON value. */
@@ -379,6 +590,16 @@ export interface ScannerOptions {
 
 /** The names `jsonSchema` accepts, e.g. `register`, `ai_system`, `incident`. */
 export declare function schemaNames(): Array<string>
+
+/** One step in an incident's timeline. */
+export interface TimelineEntry {
+  /** When (RFC 3339). */
+  at: string
+  /** What happened or was done. */
+  event: string
+  /** Who did it or recorded it. */
+  by?: string
+}
 
 /** One tool call, described before it runs. */
 export interface ToolCall {

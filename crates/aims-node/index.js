@@ -22,7 +22,10 @@ class AuditError extends AimsError {}
 /** The guard denied a call or its result; `decision` says why. */
 class DeniedError extends AimsError {}
 
-/** The call waits for a human approval: `decision`, and `requestId` when one was opened. */
+/**
+ * The call waits for a human approval: `decision`, `requestId` (the approval request, when the
+ * guard has an oversight store) and `status` (the request's status when last seen).
+ */
 class ApprovalRequiredError extends AimsError {}
 
 for (const Class of [AimsError, PolicyError, AuditError, DeniedError, ApprovalRequiredError]) {
@@ -37,11 +40,14 @@ function denied(decision, what) {
   return new DeniedError(`${what} denied by the guard: ${reasons}`, { decision })
 }
 
-function approvalRequired(decision) {
-  const checkpoint = decision.checkpoint ? ` (checkpoint ${decision.checkpoint})` : ''
-  return new ApprovalRequiredError(`the call needs a human approval${checkpoint}`, {
+function approvalRequired(decision, status = 'pending') {
+  const requestId = decision.approvalId ?? null
+  const checkpoint = decision.checkpoint ? ` at checkpoint ${decision.checkpoint}` : ''
+  const request = requestId ? ` (request ${requestId}, ${status})` : ''
+  return new ApprovalRequiredError(`the call needs a human approval${checkpoint}${request}`, {
     decision,
-    requestId: null,
+    requestId,
+    status,
   })
 }
 
@@ -185,15 +191,18 @@ function wrap(fn, options) {
   if (typeof tool !== 'string' || tool === '') {
     throw new AimsError('wrap: options.tool is required for an anonymous function')
   }
+  const wait = options.wait
+  if (wait !== undefined && !(typeof wait === 'number' && wait >= 0)) {
+    throw new AimsError(`wrap: options.wait must be a number of milliseconds >= 0, not ${String(wait)}`)
+  }
   const guard = this
   const mapping = argumentMapping(fn, options)
   const base = { agentId: options.agent, tool }
   if (options.aiSystemId !== undefined) base.aiSystemId = options.aiSystemId
   if (options.context !== undefined) base.context = options.context
 
-  // Decides the call and returns the argument list the function runs with.
-  const prepare = (list, decision, call, map) => {
-    admit(decision)
+  // The argument list the function runs with under a decision that lets it run.
+  const argumentsFor = (list, decision, call, map) => {
     if (decision.verdict !== 'redact' || decision.shadow) return list
     return map.fromArgs(list, guard.applyRedactions(decision, call.args).value)
   }
@@ -217,6 +226,21 @@ function wrap(fn, options) {
   const checkAsync = (call) => (slow ? guard.checkAsync(call) : guard.check(call))
   const completeAsync = (call, decision, outcome, result) =>
     slow ? guard.completeAsync(call, decision, outcome, result) : guard.complete(call, decision, outcome, result)
+  // Clears an approved call (the guard's approvals exist only with an oversight store).
+  const executeAsync = (requestId, call) =>
+    slow ? guard.approvals.executeAsync(requestId, call) : guard.approvals.execute(requestId, call)
+  // The decision an async call runs under: the guard's, or, for a call that waits for its
+  // approval, the one the policy in force gives the approved call (recorded as executed).
+  const decideAsync = async (call) => {
+    const decision = await checkAsync(call)
+    if (decision.mayProceed || wait === undefined || decision.verdict !== 'require_approval' || !decision.approvalId) {
+      admit(decision)
+      return decision
+    }
+    const request = await guard.approvals.wait(decision.approvalId, wait)
+    if (request.status !== 'approved') throw approvalRequired(decision, request.status)
+    return executeAsync(decision.approvalId, call)
+  }
   const finishAsync = async (call, decision, started, result) =>
     release(await completeAsync(call, decision, elapsed(started), result === undefined ? null : result), result)
   // Records a thrown error; the tool's error is what the caller sees, as with Guard::run.
@@ -228,46 +252,81 @@ function wrap(fn, options) {
     }
   }
 
-  const wrapped = isAsyncFunction(fn)
+  // Runs the function under a decision that lets it run; async: awaits it, with durable
+  // records off the event loop.
+  async function runAsync(self, list, map, call, decision) {
+    const args = argumentsFor(list, decision, call, map)
+    const started = performance.now()
+    let result
+    try {
+      result = await fn.apply(self, args)
+    } catch (err) {
+      recordFailure(call, decision, started, err)
+      throw err
+    }
+    return finishAsync(call, decision, started, result)
+  }
+  // The same for a sync function: every step on the calling thread.
+  function runSync(self, list, map, call, decision) {
+    const args = argumentsFor(list, decision, call, map)
+    const started = performance.now()
+    let result
+    try {
+      result = fn.apply(self, args)
+    } catch (err) {
+      recordFailure(call, decision, started, err)
+      throw err
+    }
+    // A sync function that returns a promise has its settled result checked.
+    if (!isThenable(result)) return finishSync(call, decision, started, result)
+    return Promise.resolve(result).then(
+      (settled) => finishAsync(call, decision, started, settled),
+      (err) => {
+        recordFailure(call, decision, started, err)
+        throw err
+      },
+    )
+  }
+
+  // Waiting for an approval must not block the event loop: with `wait`, every call is async.
+  const isAsync = isAsyncFunction(fn) || wait !== undefined
+  const wrapped = isAsync
     ? async function (...list) {
         const { map, call } = describe(list)
-        const decision = await checkAsync(call)
-        const args = prepare(list, decision, call, map)
-        const started = performance.now()
-        let result
-        try {
-          result = await fn.apply(this, args)
-        } catch (err) {
-          recordFailure(call, decision, started, err)
-          throw err
-        }
-        return finishAsync(call, decision, started, result)
+        return runAsync(this, list, map, call, await decideAsync(call))
       }
     : function (...list) {
         const { map, call } = describe(list)
         const decision = guard.check(call)
-        const args = prepare(list, decision, call, map)
-        const started = performance.now()
-        let result
-        try {
-          result = fn.apply(this, args)
-        } catch (err) {
-          recordFailure(call, decision, started, err)
-          throw err
-        }
-        // A sync function that returns a promise has its settled result checked.
-        if (!isThenable(result)) return finishSync(call, decision, started, result)
-        return Promise.resolve(result).then(
-          (settled) => finishAsync(call, decision, started, settled),
-          (err) => {
-            recordFailure(call, decision, started, err)
-            throw err
-          },
-        )
+        admit(decision)
+        return runSync(this, list, map, call, decision)
       }
-  Object.defineProperty(wrapped, 'name', { value: fn.name, configurable: true })
-  Object.defineProperty(wrapped, 'length', { value: fn.length, configurable: true })
-  return wrapped
+  // The same call after its approval request `requestId` was approved: it must be the call
+  // approved (agent, tool, arguments), the policy in force is asked again, and it runs once.
+  const withApproval = (requestId) => {
+    if (typeof requestId !== 'string' || requestId === '') {
+      throw new AimsError('withApproval: the approval request id is required')
+    }
+    const approved = isAsync
+      ? async function (...list) {
+          const { map, call } = describe(list)
+          return runAsync(this, list, map, call, await executeAsync(requestId, call))
+        }
+      : function (...list) {
+          const { map, call } = describe(list)
+          return runSync(this, list, map, call, guard.approvals.execute(requestId, call))
+        }
+    return keepSignature(approved, fn)
+  }
+  Object.defineProperty(wrapped, 'withApproval', { value: withApproval, configurable: true })
+  return keepSignature(wrapped, fn)
+}
+
+/** Gives `wrapper` the name and arity of `fn`. */
+function keepSignature(wrapper, fn) {
+  Object.defineProperty(wrapper, 'name', { value: fn.name, configurable: true })
+  Object.defineProperty(wrapper, 'length', { value: fn.length, configurable: true })
+  return wrapper
 }
 
 Object.defineProperty(native.Guard.prototype, 'wrap', { value: wrap, writable: true, configurable: true })
@@ -276,6 +335,8 @@ module.exports = {
   Guard: native.Guard,
   Scanner: native.Scanner,
   AuditLog: native.AuditLog,
+  Approvals: native.Approvals,
+  Incidents: native.Incidents,
   PolicyTester: native.PolicyTester,
   validateRegister: native.validateRegister,
   jsonSchema: native.jsonSchema,

@@ -5,6 +5,8 @@ export const {
   Guard,
   Scanner,
   AuditLog,
+  Approvals,
+  Incidents,
   PolicyTester,
   validateRegister,
   jsonSchema,

@@ -2,19 +2,21 @@
 //
 // The "model" is a script of the tool calls an LLM would make for a few customer messages, so
 // the example runs offline and deterministically. Each tool is a plain function passed through
-// `guard.wrap`; the policy is examples/policy.yaml; every decision and outcome lands in a
-// signed audit log, verified at the end.
+// `guard.wrap`; the policy is examples/policy.yaml with the register's oversight checkpoints
+// (examples/register); every decision and outcome lands in a signed audit log, verified at the
+// end. A refund that needs a human approval is approved by a support lead and then runs.
 //
 //     node examples/node/agent.mjs [AUDIT_DIR]
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 // In an application: `from 'aims'`; the example runs from the repository's package.
 import { AuditLog, ApprovalRequiredError, DeniedError, Guard } from '../../crates/aims-node/index.mjs'
 
 const POLICY = fileURLToPath(new URL('../policy.yaml', import.meta.url))
+const REGISTER = fileURLToPath(new URL('../register', import.meta.url))
 
 const ORDERS = {
   'A-1001': { status: 'shipped', total: 59.9, card: '4111 1111 1111 1111' },
@@ -43,23 +45,33 @@ function buildTools(guard) {
   }
 }
 
+/** Runs one tool call and prints how it went; returns the approval request a call waits for. */
 async function step(label, run) {
   try {
     console.log(`${label}: ok: ${JSON.stringify(await run())}`)
   } catch (err) {
-    if (err instanceof ApprovalRequiredError) console.log(`${label}: approval required at ${err.decision.checkpoint}`)
-    else if (err instanceof DeniedError) console.log(`${label}: denied (${err.decision.ruleIds.join(', ') || 'default'})`)
+    if (err instanceof ApprovalRequiredError) {
+      console.log(`${label}: approval required at ${err.decision.checkpoint}`)
+      return err.requestId
+    } else if (err instanceof DeniedError) console.log(`${label}: denied (${err.decision.ruleIds.join(', ') || 'default'})`)
     else throw err
   }
 }
 
 export async function run(auditDir) {
-  const guard = new Guard({ policyPath: POLICY, auditDir })
+  // The oversight store keeps approval requests and incidents; the checkpoints come from the
+  // register.
+  const oversightStore = join(dirname(auditDir), 'oversight.db')
+  const guard = new Guard({ policyPath: POLICY, auditDir, oversightStore, registerDir: REGISTER })
   const tools = buildTools(guard)
   await step('lookup', () => tools.lookup_order('A-1001'))
   await step('kb', () => tools.search_kb('return policy'))
   await step('small refund', () => tools.issue_refund('A-1001', 20, 'EUR', 'late delivery'))
-  await step('large refund', () => tools.issue_refund('A-1002', 240, 'EUR', 'damaged'))
+  const large = ['A-1002', 240, 'EUR', 'damaged']
+  const requestId = await step('large refund', () => tools.issue_refund(...large))
+  // A support lead (never the agent itself) approves; the very same call then runs, once.
+  guard.approvals.approve(requestId, 'lena', 'support-lead', 'damage confirmed on the photos')
+  await step('large refund, approved', () => tools.issue_refund.withApproval(requestId)(...large))
   await step('huge refund', () => tools.issue_refund('A-1002', 900, 'EUR', 'goodwill'))
   await step('email', () =>
     tools.send_email({ to: 'jane@customer.example.org', subject: 'Your refund', body: 'Refunded to card 4111 1111 1111 1111.' }),

@@ -6,6 +6,7 @@ use aims_core::guard;
 use napi_derive::napi;
 use serde_json::{json, Map, Value};
 use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
 
 /// One tool call, described before it runs.
 #[napi(object)]
@@ -143,6 +144,15 @@ pub struct Decision {
     pub shadow: bool,
     /// Whether the caller may run the call now (allow, warn, redact, or shadow mode).
     pub may_proceed: bool,
+    /// Where the decision was recorded in the audit log (`AuditLog.prove` takes it).
+    pub audit_index: Option<i64>,
+    /// The approval request a `require_approval` decision opened (with an oversight store).
+    pub approval_id: Option<String>,
+}
+
+/// A time as RFC 3339 text.
+pub fn rfc3339(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 impl From<guard::Decision> for Decision {
@@ -177,12 +187,13 @@ impl From<guard::Decision> for Decision {
                 .collect(),
             checkpoint: decision.checkpoint,
             policy_version: decision.policy_version,
-            evaluated_at: decision
-                .evaluated_at
-                .format(&Rfc3339)
-                .unwrap_or_else(|_| decision.evaluated_at.to_string()),
+            evaluated_at: rfc3339(decision.evaluated_at),
             shadow: decision.shadow,
             may_proceed,
+            audit_index: decision
+                .audit_index
+                .map(|index| i64::try_from(index).unwrap_or(i64::MAX)),
+            approval_id: decision.approval_id,
         }
     }
 }
@@ -216,6 +227,8 @@ impl Decision {
             "policy_version": self.policy_version,
             "evaluated_at": self.evaluated_at,
             "shadow": self.shadow,
+            "audit_index": self.audit_index,
+            "approval_id": self.approval_id,
         });
         serde_json::from_value(value).map_err(|err| format!("not a decision: {err}"))
     }

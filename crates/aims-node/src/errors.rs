@@ -127,7 +127,8 @@ pub fn runtime(env: &Env, err: aims_core::runtime::RuntimeError) -> Error {
             err.to_string(),
             json!({ "integrity": false }),
         ),
-        // Oversight (approval store, supervisor) failures: not yet exposed with their own class.
+        // No oversight store, a refused approval step, a store or incident failure: as in the
+        // Python package, these are `AimsError`s whose message says what was refused.
         other => invalid(env, other.to_string()),
     }
 }

@@ -15,6 +15,7 @@ use serde_json::{json, Value};
 
 use crate::call::{Decision, ToolCall};
 use crate::errors;
+use crate::oversight::{Approvals, Incidents};
 
 /// How a guard is assembled. Exactly one of `policyPath` / `policyText` is required.
 #[napi(object)]
@@ -35,6 +36,13 @@ pub struct GuardOptions {
     pub durability: Option<String>,
     /// Evaluate and record, but let every call proceed.
     pub shadow: Option<bool>,
+    /// The oversight store (a SQLite file) for approval requests and incidents: with one,
+    /// `require_approval` opens a request (`guard.approvals`) and incident triggers fire
+    /// (`guard.incidents`).
+    pub oversight_store: Option<String>,
+    /// A register directory whose `oversight` checkpoints join the policy's own (with an
+    /// oversight store).
+    pub register_dir: Option<String>,
 }
 
 /// How a call that ran ended, as the caller observed it.
@@ -136,7 +144,8 @@ impl Guard {
             signing_key: options.signing_key.map(PathBuf::from),
             durability,
             shadow: options.shadow.unwrap_or(false),
-            ..RuntimeConfig::default()
+            oversight_store: options.oversight_store.map(PathBuf::from),
+            register_dir: options.register_dir.map(PathBuf::from),
         };
         let runtime = Runtime::open(config).map_err(|err| errors::runtime(&env, err))?;
         Ok(Guard {
@@ -166,8 +175,22 @@ impl Guard {
         self.waits_for_disk
     }
 
+    /// Approval requests: `approve`, `reject`, `status`, `wait`, `pending`, `execute`.
+    /// Throws `AimsError` without an oversight store.
+    #[napi(getter)]
+    pub fn approvals(&self, env: Env) -> napi::Result<Approvals> {
+        Approvals::of(&env, &self.runtime)
+    }
+
+    /// Incidents: `list`, `get`, `update`. Throws `AimsError` without an oversight store.
+    #[napi(getter)]
+    pub fn incidents(&self, env: Env) -> napi::Result<Incidents> {
+        Incidents::of(&env, &self.runtime)
+    }
+
     /// Decides a call before it runs, counts it against its limits when it may proceed, and
-    /// records the decision. Never throws for a well-formed call: it fails closed.
+    /// records the decision; with an oversight store a `require_approval` decision opens an
+    /// approval request (`approvalId`). Never throws for a well-formed call: it fails closed.
     #[napi]
     pub fn check(&self, call: ToolCall) -> Decision {
         self.runtime.check(&call.into()).into()
@@ -183,13 +206,11 @@ impl Guard {
         })
     }
 
-    /// Decides a call's result after it ran (a result rule may deny or redact it).
+    /// Decides a call's result after it ran (a result rule may deny or redact it); with an
+    /// oversight store, PII in the result feeds the incident triggers.
     #[napi]
     pub fn check_result(&self, call: ToolCall, result: Value) -> Decision {
-        self.runtime
-            .guard()
-            .check_result(&call.into(), &result)
-            .into()
+        self.runtime.check_result(&call.into(), &result).into()
     }
 
     /// Records how a call the guard let through ended (its error masked), then decides its
@@ -303,7 +324,7 @@ fn complete(
     result: Option<Value>,
 ) -> Result<Option<Decision>, aims_core::runtime::RuntimeError> {
     runtime.record_outcome(&call, decision, &outcome)?;
-    Ok(result.map(|result| runtime.guard().check_result(&call, &result).into()))
+    Ok(result.map(|result| runtime.check_result(&call, &result).into()))
 }
 
 /// A `check` run on libuv's thread pool.

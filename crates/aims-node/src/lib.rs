@@ -10,6 +10,7 @@
 //! - [`call`]: tool calls and decisions as plain JS objects.
 //! - [`guard`]: the `Guard` class.
 //! - [`audit`]: `AuditLog`: offline verification and proofs.
+//! - [`oversight`]: `Approvals` and `Incidents` (`guard.approvals`, `guard.incidents`).
 //! - [`scanner`]: `Scanner`: PII and secret detection and masking.
 //! - [`register`]: register loading and validation.
 //! - [`schema`]: the register types' JSON Schemas.
@@ -19,6 +20,7 @@ pub mod audit;
 pub mod call;
 pub mod errors;
 pub mod guard;
+pub mod oversight;
 pub mod register;
 pub mod scanner;
 pub mod schema;

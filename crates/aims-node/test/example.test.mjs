@@ -19,6 +19,7 @@ test('the example agent runs and its audit log verifies', () => {
   assert.ok(!lines.lookup.includes('4111 1111 1111 1111'), 'the card number is masked in the result')
   assert.match(lines['small refund'], /^ok: /)
   assert.equal(lines['large refund'], 'approval required at refund-approval')
+  assert.match(lines['large refund, approved'], /^ok: "refunded 240\.00 EUR on A-1002/)
   assert.match(lines['huge refund'], /^denied \(.*refund-cap/)
   assert.match(lines['leaky email'], /^denied \(.*email-secrets-deny/)
   assert.equal(lines['shell (checked by hand)'], 'ok: "deny"')

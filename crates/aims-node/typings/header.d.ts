@@ -28,11 +28,14 @@ export declare class DeniedError extends AimsError {
   readonly decision: Decision
 }
 
-/** The call waits for a human approval. */
+/** The call waits for a human approval; the tool did not run. */
 export declare class ApprovalRequiredError extends AimsError {
   readonly decision: Decision
-  /** The approval request to approve or reject, when an approval store is configured. */
+  /** The approval request to approve or reject (`decision.approvalId`), when the guard has an
+   *  oversight store. */
   readonly requestId: string | null
+  /** The request's status when last seen: `pending`, or how a wait ended (`rejected`, `expired`). */
+  readonly status: ApprovalRequest['status']
 }
 
 /** How `guard.wrap` names a call. */
@@ -54,6 +57,23 @@ export interface WrapOptions {
   args?: 'auto' | 'named' | 'positional'
   /** Parameter names for positional arguments, when they cannot be read from the source. */
   params?: string[]
+  /**
+   * Milliseconds to wait for a human approval when the call needs one (with an oversight
+   * store): the call runs once the request is approved (through `approvals.execute`), and
+   * `ApprovalRequiredError` reports a wait that ends otherwise. The wait never blocks the event
+   * loop, so with `wait` the wrapped function returns a Promise even for a sync `fn`.
+   */
+  wait?: number
+}
+
+/** A function guarded by `guard.wrap`. */
+export type Guarded<F extends (...args: any[]) => any> = F & {
+  /**
+   * The same function for a call whose approval request `requestId` was approved: the call
+   * must be the one approved (agent, tool and arguments, else `AimsError`), the policy in
+   * force is asked again, and it runs once (`approvals.execute`).
+   */
+  withApproval(requestId: string): F
 }
 
 export interface Guard {
@@ -63,6 +83,10 @@ export interface Guard {
    * its result passes the result rules. A sync function stays sync; an async one returns a
    * Promise.
    */
-  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions): F
+  wrap<F extends (...args: any[]) => any>(
+    fn: F,
+    options: WrapOptions & { wait: number },
+  ): Guarded<(...args: Parameters<F>) => Promise<Awaited<ReturnType<F>>>>
+  wrap<F extends (...args: any[]) => any>(fn: F, options: WrapOptions): Guarded<F>
 }
 

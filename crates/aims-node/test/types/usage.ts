@@ -2,11 +2,13 @@
 // describe the API as the tests and examples use it.
 import {
   AimsError,
+  ApprovalRequest,
   ApprovalRequiredError,
   AuditLog,
   Decision,
   DeniedError,
   Guard,
+  Incident,
   PolicyError,
   PolicyTester,
   Scanner,
@@ -28,6 +30,17 @@ function issueRefund(orderId: string, amount: number): { refunded: number } {
 }
 const refund = guard.wrap(issueRefund, { agent: 'cs-agent', tool: 'issue_refund' })
 const refunded: number = refund('A1', 20).refunded
+const approvedRefund: number = refund.withApproval('apr-1')('A1', 200).refunded
+const waiting: Promise<{ refunded: number }> = guard.wrap(issueRefund, { agent: 'cs-agent', tool: 'issue_refund', wait: 60_000 })('A1', 200)
+
+const overseen = new Guard({ policyText: 'default: allow\nrules: []\n', oversightStore: '/tmp/oversight.db' })
+const requestId: string | null = overseen.check({ agentId: 'cs-agent', tool: 'issue_refund' }).approvalId ?? null
+const pendingIds: string[] = overseen.approvals.pending().map((request: ApprovalRequest) => request.id)
+const approved: ApprovalStatus = overseen.approvals.approve('apr-1', 'alice', 'lead', 'checked').status
+const settled: Promise<ApprovalRequest> = overseen.approvals.wait('apr-1', 60_000)
+const cleared: Decision = overseen.approvals.execute('apr-1', { agentId: 'cs-agent', tool: 'issue_refund', args: {} })
+const open: Incident[] = overseen.incidents.list('open')
+const investigating: string = overseen.incidents.update('INC-1', 'lena', { status: 'investigating', note: 'on it' }).status
 
 const lookup = guard.wrap(async (args: { id: string }) => args.id, { agent: 'cs-agent', tool: 'lookup_order', args: 'named' })
 const id: Promise<string> = lookup({ id: 'A1' })
@@ -41,6 +54,7 @@ try {
     const denied: Decision = err.decision
   } else if (err instanceof ApprovalRequiredError) {
     const request: string | null = err.requestId
+    const status: ApprovalStatus = err.status
   } else if (err instanceof AimsError) {
     const message: string = err.message
   }
@@ -57,4 +71,6 @@ const tester = new PolicyTester('default: deny', { format: 'yaml', start: '2026-
 tester.setTime('2026-01-01T00:01:00Z')
 const tested: Verdict = tester.check({ agentId: 'a', tool: 't' }).verdict
 
-export { mayRun, durable, later, refunded, id, first, masked, records, problems, schema, tested }
+type ApprovalStatus = ApprovalRequest['status']
+
+export { mayRun, durable, later, refunded, approvedRefund, waiting, requestId, pendingIds, approved, settled, cleared, open, investigating, id, first, masked, records, problems, schema, tested }
