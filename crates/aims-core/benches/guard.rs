@@ -1,13 +1,17 @@
 //! Guard evaluation latency with 1, 10, 100 and 1000 rules of a realistic mix (exact and glob
 //! tool patterns, numeric, regex, set and context conditions), side by side with the
-//! `cedar-policy` crate deciding an equivalent policy set; and `Guard::run` end to end with the
-//! in-memory sink.
+//! `cedar-policy` crate deciding an equivalent policy set; and `Guard::check` / `Guard::run` end
+//! to end, recording to a real audit log (durability `none`, so the figure is the guard's own
+//! cost and not the disk's).
 //!
 //! Equivalence: each aims rule becomes one Cedar policy with the same scope and condition
 //! (deny and require_approval as `forbid`, allow and warn as `permit`; tool globs as `like` on
 //! the tool name; regexes as the `like` pattern they stand for). Both engines decide the same
 //! prepared input (a parsed call for aims, a built `Request` for Cedar), and the bench checks
 //! that both let the same calls proceed before it measures.
+//!
+//! Evaluation is reported twice: criterion's wall time, and the calling thread's CPU time
+//! (`aims-cpu`), which a loaded machine distorts far less.
 //!
 //! Run: `cargo bench --workspace --bench guard` (results in BENCHMARKS.md).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a bench: setup failures should stop it
@@ -16,12 +20,16 @@ use std::hint::black_box;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use aims_core::audit::MemorySink;
+use aims_core::audit::keys::NoteSigner;
+use aims_core::audit::{AuditLog, Durability, LogOptions};
 use aims_core::guard::{Guard, ToolCall};
 use aims_core::policy::{Format, Policy};
 use cedar_policy::{Authorizer, Context, Decision, Entities, EntityUid, PolicySet, Request};
-use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion};
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use serde_json::{json, Value};
+use support::cpu_timed;
+
+mod support;
 
 const SIZES: [usize; 4] = [1, 10, 100, 1000];
 
@@ -131,6 +139,11 @@ fn evaluation(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("aims", n), &n, |b, _| {
             b.iter(|| black_box(engines.policy.evaluate_call(black_box(&call))))
         });
+        group.bench_with_input(BenchmarkId::new("aims-cpu", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_timed(iters, |_| engines.policy.evaluate_call(black_box(&call)))
+            })
+        });
         let request = cedar_request(&call);
         let authorizer = Authorizer::new();
         let entities = Entities::empty();
@@ -139,41 +152,41 @@ fn evaluation(c: &mut Criterion) {
                 black_box(authorizer.is_authorized(black_box(&request), &engines.cedar, &entities))
             })
         });
+        group.bench_with_input(BenchmarkId::new("cedar-cpu", n), &n, |b, _| {
+            b.iter_custom(|iters| {
+                cpu_timed(iters, |_| {
+                    authorizer.is_authorized(black_box(&request), &engines.cedar, &entities)
+                })
+            })
+        });
     }
     group.finish();
 }
 
 fn full_path(c: &mut Criterion) {
     let mut group = c.benchmark_group("guard_full");
-    let policy = engines(100).policy;
+    let dir = tempfile::tempdir().unwrap();
+    let signer = NoteSigner::from_seed("aims-bench", [42; 32]).unwrap();
+    let log = AuditLog::open(
+        dir.path(),
+        LogOptions::new(signer).durability(Durability::None),
+    )
+    .unwrap();
+    let guard = Guard::builder(engines(100).policy)
+        .sink(Arc::new(log))
+        .build();
     let call = call(50);
-    // A fresh guard and in-memory sink per iteration keeps memory flat however long criterion
-    // runs; `iter_batched_ref` builds and drops them outside the timed part.
-    group.bench_function("check_100_rules_memory_sink", |b| {
-        b.iter_batched_ref(
-            || {
-                Guard::builder(policy.clone())
-                    .sink(Arc::new(MemorySink::new()))
-                    .build()
-            },
-            |guard| black_box(guard.check(&call)),
-            BatchSize::SmallInput,
-        )
+    group.bench_function("check_100_rules_log (cpu)", |b| {
+        b.iter_custom(|iters| cpu_timed(iters, |_| guard.check(black_box(&call))))
     });
-    group.bench_function("run_100_rules_memory_sink", |b| {
-        b.iter_batched_ref(
-            || {
-                Guard::builder(policy.clone())
-                    .sink(Arc::new(MemorySink::new()))
-                    .build()
-            },
-            |guard| {
-                black_box(guard.run(&call, |args| {
+    group.bench_function("run_100_rules_log (cpu)", |b| {
+        b.iter_custom(|iters| {
+            cpu_timed(iters, |_| {
+                guard.run(black_box(&call), |args| {
                     Ok::<_, String>(json!({"ok": args["order_id"]}))
-                }))
-            },
-            BatchSize::SmallInput,
-        )
+                })
+            })
+        })
     });
     group.finish();
 }

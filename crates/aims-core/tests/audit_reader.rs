@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used)] // a test: a panic is the failure report
 
 use aims_core::audit::merkle::{leaf_hash, CompactRange, Hash};
-use aims_core::audit::scan::{scan, ScanError};
+use aims_core::audit::scan::{scan, scan_with, ScanConfig, ScanError};
 use aims_core::audit::{frame, record};
 use proptest::prelude::*;
 
@@ -78,6 +78,42 @@ proptest! {
             }
             Err(ScanError::Integrity(integrity)) => prop_assert_eq!(integrity.index, Some(damaged)),
             Err(other) => prop_assert!(false, "unexpected {other}"),
+        }
+    }
+
+    #[test]
+    fn blocks_and_threads_do_not_change_what_a_scan_finds(
+        count in 0usize..400,
+        damage in prop::option::of((any::<prop::sample::Index>(), 0u8..8)),
+        cut in prop::option::of(any::<prop::sample::Index>()),
+        zero_tail in 0usize..40,
+    ) {
+        let (mut bytes, _) = log_bytes(count, "blocks");
+        if let Some((at, bit)) = damage.filter(|_| !bytes.is_empty()) {
+            let at = at.index(bytes.len());
+            bytes[at] ^= 1 << bit;
+        }
+        if let Some(cut) = cut.filter(|_| !bytes.is_empty()) {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        bytes.resize(bytes.len() + zero_tail, 0);
+        // One record at a time (blocks smaller than any frame) is the reference.
+        let reference = ScanConfig { block_bytes: 1, workers: 1, parallel_min_frames: usize::MAX };
+        let spread = [
+            ScanConfig { block_bytes: 700, workers: 3, parallel_min_frames: 2 },
+            ScanConfig { block_bytes: 8192, workers: 2, parallel_min_frames: 2 },
+            ScanConfig::default(),
+        ];
+        let run = |config: ScanConfig| {
+            let mut seen = Vec::new();
+            let outcome = scan_with(config, &bytes[..], &mut CompactRange::new(), &[0, 7, 100], |index, payload| {
+                seen.push((index, leaf_hash(payload)));
+            });
+            (format!("{outcome:?}"), seen)
+        };
+        let expected = run(reference);
+        for config in spread {
+            prop_assert_eq!(&run(config), &expected, "{:?}", config);
         }
     }
 }

@@ -53,80 +53,173 @@ pub enum FrameError {
         /// The CRC of the payload as read.
         computed: u32,
     },
-    /// Reading failed.
-    #[error("reading the records file failed: {0}")]
-    Io(#[from] io::Error),
 }
 
-/// Reads frames one after the other from a stream, reusing one payload buffer.
+impl FrameError {
+    /// Where the frame starts in the stream.
+    pub fn offset(&self) -> u64 {
+        match self {
+            Self::Truncated { offset, .. }
+            | Self::BadLength { offset, .. }
+            | Self::BadCrc { offset, .. } => *offset,
+        }
+    }
+}
+
+/// Where one whole frame sits in a [`BlockReader`]'s block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Located {
+    /// The frame's offset in the stream.
+    pub offset: u64,
+    /// The payload's range in the block.
+    pub payload: (usize, usize),
+    /// The CRC its header claims (not checked yet: checking is the caller's, so it can be
+    /// spread over threads with the hashing).
+    pub stored_crc: u32,
+}
+
+impl Located {
+    /// The payload's bytes in `block`.
+    pub fn payload<'a>(&self, block: &'a [u8]) -> &'a [u8] {
+        &block[self.payload.0..self.payload.1]
+    }
+
+    /// The offset just past the frame in the stream.
+    pub fn end_offset(&self) -> u64 {
+        self.offset + HEADER_LEN + (self.payload.1 - self.payload.0) as u64
+    }
+}
+
+/// Reads a stream in large blocks of whole frames, locating each frame's payload by its
+/// length header, so the frames of one block can be checked and hashed in parallel. A frame
+/// larger than the block grows the buffer to hold it.
 #[derive(Debug)]
-pub struct FrameReader<R> {
+pub struct BlockReader<R> {
     reader: R,
-    offset: u64,
-    payload: Vec<u8>,
+    buf: Vec<u8>,
+    filled: usize,
+    /// Bytes of `buf` that belong to the frames handed out.
+    consumed: usize,
+    /// The stream offset of `buf[0]`.
+    base: u64,
+    eof: bool,
+    frames: Vec<Located>,
+    stop: Option<FrameError>,
 }
 
-impl<R: Read> FrameReader<R> {
-    /// A reader positioned at the start of the records.
-    pub fn new(reader: R) -> Self {
+impl<R: Read> BlockReader<R> {
+    /// A reader positioned at the start of the records, reading `block_bytes` at a time.
+    pub fn new(reader: R, block_bytes: usize) -> Self {
         Self {
             reader,
-            offset: 0,
-            payload: Vec::with_capacity(1024),
+            buf: vec![0; block_bytes.max(HEADER_LEN as usize)],
+            filled: 0,
+            consumed: 0,
+            base: 0,
+            eof: false,
+            frames: Vec::new(),
+            stop: None,
         }
     }
 
-    /// The offset of the next frame (after an error: of the frame that failed).
-    pub fn offset(&self) -> u64 {
-        self.offset
+    /// Locates the next block of whole frames. Returns false at a clean end of the stream,
+    /// or once a frame could not be located (see [`Self::stop`]) and every frame before it
+    /// was handed out.
+    pub fn next_block(&mut self) -> io::Result<bool> {
+        self.frames.clear();
+        if self.stop.is_some() {
+            return Ok(false);
+        }
+        loop {
+            self.buf.copy_within(self.consumed..self.filled, 0);
+            self.base += self.consumed as u64;
+            self.filled -= self.consumed;
+            self.consumed = 0;
+            if !self.eof {
+                let got = read_full(&mut self.reader, &mut self.buf[self.filled..])?;
+                self.filled += got;
+                self.eof = self.filled < self.buf.len();
+            }
+            self.locate();
+            if !self.frames.is_empty() || self.stop.is_some() || self.filled == 0 {
+                return Ok(!self.frames.is_empty());
+            }
+        }
     }
 
-    /// The next payload, `None` at a clean end of file.
-    pub fn next_frame(&mut self) -> Result<Option<&[u8]>, FrameError> {
-        let mut header = [0u8; HEADER_LEN as usize];
-        let got = read_full(&mut self.reader, &mut header)?;
-        if got == 0 {
-            return Ok(None);
-        }
-        if got < header.len() {
-            return Err(FrameError::Truncated {
-                offset: self.offset,
-                needed: HEADER_LEN,
-                available: got as u64,
+    /// Locates whole frames in the buffer, from its start.
+    fn locate(&mut self) {
+        let mut at = 0;
+        loop {
+            let left = self.filled - at;
+            let offset = self.base + at as u64;
+            if left < HEADER_LEN as usize {
+                if self.eof && left > 0 {
+                    self.stop = Some(FrameError::Truncated {
+                        offset,
+                        needed: HEADER_LEN,
+                        available: left as u64,
+                    });
+                }
+                break;
+            }
+            let header = &self.buf[at..at + HEADER_LEN as usize];
+            let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
+            let stored_crc = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
+            if length == 0 || length > MAX_PAYLOAD {
+                self.stop = Some(FrameError::BadLength { offset, length });
+                break;
+            }
+            let needed = HEADER_LEN as usize + length as usize;
+            if left < needed {
+                if self.eof {
+                    self.stop = Some(FrameError::Truncated {
+                        offset,
+                        needed: needed as u64,
+                        available: left as u64,
+                    });
+                } else if needed > self.buf.len() {
+                    self.buf.resize(needed, 0);
+                }
+                break;
+            }
+            let start = at + HEADER_LEN as usize;
+            self.frames.push(Located {
+                offset,
+                payload: (start, at + needed),
+                stored_crc,
             });
+            at += needed;
         }
-        let length = u32::from_le_bytes([header[0], header[1], header[2], header[3]]);
-        let stored = u32::from_le_bytes([header[4], header[5], header[6], header[7]]);
-        if length == 0 || length > MAX_PAYLOAD {
-            return Err(FrameError::BadLength {
-                offset: self.offset,
-                length,
-            });
-        }
-        self.payload.resize(length as usize, 0);
-        let got = read_full(&mut self.reader, &mut self.payload)?;
-        if got < self.payload.len() {
-            return Err(FrameError::Truncated {
-                offset: self.offset,
-                needed: HEADER_LEN + u64::from(length),
-                available: HEADER_LEN + got as u64,
-            });
-        }
-        let computed = crc32c::crc32c(&self.payload);
-        if computed != stored {
-            return Err(FrameError::BadCrc {
-                offset: self.offset,
-                stored,
-                computed,
-            });
-        }
-        self.offset += HEADER_LEN + u64::from(length);
-        Ok(Some(&self.payload))
+        self.consumed = at;
     }
 
-    /// After a failed frame: true when every byte left in the stream is zero (or none is
-    /// left), which is what a crash leaves behind an interrupted append, never a record.
-    pub fn rest_is_zero(&mut self) -> io::Result<bool> {
+    /// The block's bytes; [`Located::payload`] indexes into them.
+    pub fn block(&self) -> &[u8] {
+        &self.buf[..self.filled]
+    }
+
+    /// The frames of the current block, in order.
+    pub fn frames(&self) -> &[Located] {
+        &self.frames
+    }
+
+    /// Why the frame after the last one handed out could not be located (cut short, or an
+    /// impossible length), once the reader got there.
+    pub fn stop(&self) -> Option<&FrameError> {
+        self.stop.as_ref()
+    }
+
+    /// True when every byte of the stream from `offset` on is zero (or none is left): what a
+    /// crash leaves behind an interrupted append, never a record. `offset` must lie in the
+    /// current block or at its end.
+    pub fn rest_is_zero_from(&mut self, offset: u64) -> io::Result<bool> {
+        let from = usize::try_from(offset.saturating_sub(self.base))
+            .unwrap_or(usize::MAX)
+            .min(self.filled);
+        if self.buf[from..self.filled].iter().any(|byte| *byte != 0) {
+            return Ok(false);
+        }
         let mut chunk = [0u8; 64 * 1024];
         loop {
             let got = self.reader.read(&mut chunk)?;
@@ -166,52 +259,76 @@ mod tests {
         out
     }
 
+    /// Every frame, or the reason the reader stopped, reading `block` bytes at a time.
+    fn read_all(bytes: &[u8], block: usize) -> (Vec<(u64, Vec<u8>)>, Option<String>) {
+        let mut reader = BlockReader::new(bytes, block);
+        let mut out = Vec::new();
+        while reader.next_block().unwrap() {
+            for frame in reader.frames() {
+                let payload = frame.payload(reader.block());
+                assert_eq!(crc32c::crc32c(payload), frame.stored_crc);
+                out.push((frame.offset, payload.to_vec()));
+            }
+        }
+        (out, reader.stop().map(ToString::to_string))
+    }
+
     #[test]
-    fn reads_back_what_was_framed() {
-        let bytes = frames(&[b"one", b"two two"]);
+    fn reads_back_what_was_framed_whatever_the_block_size() {
+        let bytes = frames(&[b"one", b"two two", b"three"]);
         assert_eq!(
             &bytes[..8],
             &[3, 0, 0, 0, 0xe9, 0xb2, 0x94, 0x2a][..],
             "LE length, LE crc32c"
         );
-        let mut reader = FrameReader::new(&bytes[..]);
-        assert_eq!(reader.next_frame().unwrap(), Some(&b"one"[..]));
-        assert_eq!(reader.offset(), 11);
-        assert_eq!(reader.next_frame().unwrap(), Some(&b"two two"[..]));
-        assert!(reader.next_frame().unwrap().is_none());
+        let expected = vec![
+            (0, b"one".to_vec()),
+            (11, b"two two".to_vec()),
+            (26, b"three".to_vec()),
+        ];
+        // 1 byte: every frame outgrows the block; 12: frames straddle block ends.
+        for block in [1, 12, 20, 1 << 20] {
+            assert_eq!(
+                read_all(&bytes, block),
+                (expected.clone(), None),
+                "block {block}"
+            );
+        }
     }
 
     #[test]
-    fn reports_truncation_bad_length_and_bad_crc_at_the_frame_offset() {
+    fn reports_truncation_and_bad_length_at_the_frame_offset() {
         let bytes = frames(&[b"one", b"two"]);
-        let mut reader = FrameReader::new(&bytes[..bytes.len() - 1]);
-        reader.next_frame().unwrap();
-        assert!(matches!(
-            reader.next_frame(),
-            Err(FrameError::Truncated {
-                offset: 11,
-                needed: 11,
-                available: 10
-            })
-        ));
-
-        let mut damaged = bytes.clone();
-        damaged[9] ^= 1;
-        let mut reader = FrameReader::new(&damaged[..]);
-        assert!(matches!(
-            reader.next_frame(),
-            Err(FrameError::BadCrc { offset: 0, .. })
-        ));
+        for block in [4, 1 << 16] {
+            let (read, stop) = read_all(&bytes[..bytes.len() - 1], block);
+            assert_eq!(read.len(), 1);
+            assert_eq!(
+                stop.as_deref(),
+                Some("the frame at byte 11 is cut short: 11 bytes needed, 10 left")
+            );
+            let (read, stop) = read_all(&bytes[..14], block);
+            assert_eq!(read.len(), 1);
+            assert_eq!(
+                stop.as_deref(),
+                Some("the frame at byte 11 is cut short: 8 bytes needed, 3 left")
+            );
+        }
 
         let zeros = [0u8; 20];
-        let mut reader = FrameReader::new(&zeros[..]);
+        let mut reader = BlockReader::new(&zeros[..], 8);
+        assert!(!reader.next_block().unwrap());
         assert!(matches!(
-            reader.next_frame(),
-            Err(FrameError::BadLength {
+            reader.stop(),
+            Some(FrameError::BadLength {
                 offset: 0,
                 length: 0
             })
         ));
-        assert!(reader.rest_is_zero().unwrap());
+        assert!(reader.rest_is_zero_from(HEADER_LEN).unwrap());
+        let mut tail = zeros.to_vec();
+        tail[19] = 1;
+        let mut reader = BlockReader::new(&tail[..], 8);
+        assert!(!reader.next_block().unwrap());
+        assert!(!reader.rest_is_zero_from(HEADER_LEN).unwrap());
     }
 }

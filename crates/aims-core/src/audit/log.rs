@@ -5,7 +5,9 @@
 //! then make it as durable as the mode promises: `strict` writes and fsyncs before
 //! returning; `batched` acknowledges only once a group commit that holds the record has
 //! fsynced (leader/follower: the first waiter writes and syncs everything pending while the
-//! others wait on a condition variable); `none` buffers in memory and never syncs until
+//! others sleep on a commit counter and, woken, learn from an atomic that their record is
+//! durable without taking the mutex again, so a commit does not wake a convoy of hundreds
+//! of threads queueing for the lock); `none` buffers in memory and never syncs until
 //! `flush`, a checkpoint or close. Any write or fsync error is fatal: the log refuses every
 //! later append, so the guard denies.
 
@@ -14,6 +16,7 @@ use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -141,7 +144,14 @@ pub struct AuditLog {
     secret: [u8; 32],
     records: File,
     state: Mutex<State>,
+    /// Wakes a thread in `flush`, a checkpoint or close that waits for a group commit to
+    /// end, and a committer that waits for its group to fill.
     durable_changed: Condvar,
+    /// `State::durable`, published for batched appenders that wait without the mutex.
+    durable_mark: AtomicU64,
+    /// Bumped (under the mutex) whenever a group commit ends or the log fails; batched
+    /// appenders sleep on it.
+    commits: AtomicU32,
     report: OpenReport,
     /// Held for the log's lifetime: the exclusive writer lock.
     _lock: File,
@@ -262,6 +272,8 @@ impl AuditLog {
                 signed_at: Instant::now(),
             }),
             durable_changed: Condvar::new(),
+            durable_mark: AtomicU64::new(outcome.records),
+            commits: AtomicU32::new(0),
             report,
             _lock: lock,
         };
@@ -459,7 +471,7 @@ impl AuditLog {
     fn fail(&self, state: &mut State, what: &str, err: &std::io::Error) -> SinkError {
         let message = format!("{what} failed: {err}");
         state.failed = Some(message.clone());
-        self.durable_changed.notify_all();
+        self.announce_commit();
         SinkError::Failed(message)
     }
 
@@ -483,9 +495,24 @@ impl AuditLog {
             if let Err(err) = self.records.sync_data() {
                 return Err(self.fail(state, "fsync of the audit log", &err));
             }
-            state.durable = state.tree.len();
+            self.set_durable(state, state.tree.len());
         }
         Ok(())
+    }
+
+    /// Records that the first `records` records are durable.
+    fn set_durable(&self, state: &mut State, records: u64) {
+        state.durable = state.durable.max(records);
+        self.durable_mark.store(state.durable, Ordering::Release);
+    }
+
+    /// Wakes every thread waiting on a group commit: the batched appenders sleeping on
+    /// `commits` and the threads waiting on the condition variable. Called under the mutex,
+    /// after the state changed.
+    fn announce_commit(&self) {
+        self.commits.fetch_add(1, Ordering::Release);
+        atomic_wait::wake_all(&self.commits);
+        self.durable_changed.notify_all();
     }
 
     /// Waits for any group commit in flight, then commits what is left.
@@ -514,59 +541,81 @@ impl AuditLog {
         target: u64,
         max_entries: usize,
         max_delay: Duration,
-    ) -> Result<Guard<'a>, SinkError> {
+    ) -> Result<(), SinkError> {
         loop {
             if let Some(failed) = &state.failed {
                 return Err(SinkError::Failed(failed.clone()));
             }
             if state.durable >= target {
-                return Ok(state);
+                return Ok(());
             }
-            if state.committing {
-                state = self.wait(state)?;
+            if !state.committing {
+                state = self.lead_group_commit(state, max_entries, max_delay)?;
                 continue;
             }
-            // Lead a group commit.
-            state.committing = true;
-            let deadline = Instant::now() + max_delay;
-            while state.pending_entries < max_entries {
-                let now = Instant::now();
-                if now >= deadline {
-                    break;
-                }
-                state = self
-                    .durable_changed
-                    .wait_timeout(state, deadline - now)
-                    .map_err(|_| SinkError::Failed("the audit log's lock was poisoned".into()))?
-                    .0;
-            }
-            let group = std::mem::take(&mut state.pending);
-            state.pending_entries = 0;
-            let upto = state.tree.len();
+            // Follow: sleep until a commit ends, then read the published mark without
+            // queueing for the mutex; only a thread whose record missed that group (or a
+            // failed log) takes the mutex again.
+            let seen = self.commits.load(Ordering::Acquire);
             drop(state);
-            let written = (&self.records)
-                .write_all(&group)
-                .map_err(|err| ("writing the audit log", err))
-                .and_then(|()| {
-                    self.records
-                        .sync_data()
-                        .map_err(|err| ("fsync of the audit log", err))
-                });
+            while self.commits.load(Ordering::Acquire) == seen {
+                atomic_wait::wait(&self.commits, seen);
+            }
+            if self.durable_mark.load(Ordering::Acquire) >= target {
+                return Ok(());
+            }
             state = self.lock()?;
-            state.committing = false;
-            // Reuse the group's allocation for the next one.
-            if state.pending.is_empty() {
-                let mut group = group;
-                group.clear();
-                state.pending = group;
+        }
+    }
+
+    /// Writes and fsyncs every pending record outside the mutex (after waiting up to
+    /// `max_delay` for `max_entries` of them), then publishes them as durable.
+    fn lead_group_commit<'a>(
+        &'a self,
+        mut state: Guard<'a>,
+        max_entries: usize,
+        max_delay: Duration,
+    ) -> Result<Guard<'a>, SinkError> {
+        state.committing = true;
+        let deadline = Instant::now() + max_delay;
+        while state.pending_entries < max_entries {
+            let now = Instant::now();
+            if now >= deadline {
+                break;
             }
-            match written {
-                Ok(()) => {
-                    state.durable = state.durable.max(upto);
-                    self.durable_changed.notify_all();
-                }
-                Err((what, err)) => return Err(self.fail(&mut state, what, &err)),
+            state = self
+                .durable_changed
+                .wait_timeout(state, deadline - now)
+                .map_err(|_| SinkError::Failed("the audit log's lock was poisoned".into()))?
+                .0;
+        }
+        let group = std::mem::take(&mut state.pending);
+        state.pending_entries = 0;
+        let upto = state.tree.len();
+        drop(state);
+        let written = (&self.records)
+            .write_all(&group)
+            .map_err(|err| ("writing the audit log", err))
+            .and_then(|()| {
+                self.records
+                    .sync_data()
+                    .map_err(|err| ("fsync of the audit log", err))
+            });
+        let mut state = self.lock()?;
+        state.committing = false;
+        // Reuse the group's allocation for the next one.
+        if state.pending.is_empty() {
+            let mut group = group;
+            group.clear();
+            state.pending = group;
+        }
+        match written {
+            Ok(()) => {
+                self.set_durable(&mut state, upto);
+                self.announce_commit();
+                Ok(state)
             }
+            Err((what, err)) => Err(self.fail(&mut state, what, &err)),
         }
     }
 
@@ -614,7 +663,7 @@ impl AuditSink for AuditLog {
         let json = event_json(&event)?;
         let mut state = self.lock()?;
         let index = self.push_locked(&mut state, &json)?;
-        state = match self.durability {
+        let state = match self.durability {
             Durability::Strict => {
                 self.commit_locked(&mut state)?;
                 state
@@ -622,7 +671,16 @@ impl AuditSink for AuditLog {
             Durability::Batched {
                 max_entries,
                 max_delay,
-            } => self.wait_durable(state, index + 1, max_entries, max_delay)?,
+            } => {
+                // Decided now, while the mutex is held anyway, so that waiting for the
+                // group commit need not take it again.
+                let checkpoint_due = self.checkpoint_due(&state);
+                self.wait_durable(state, index + 1, max_entries, max_delay)?;
+                if !checkpoint_due {
+                    return Ok(index);
+                }
+                self.lock()?
+            }
             Durability::None => {
                 if state.pending.len() >= NONE_BUFFER_BYTES {
                     self.write_locked(&mut state)?;

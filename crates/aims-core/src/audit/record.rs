@@ -93,12 +93,8 @@ pub fn trailer(payload: &[u8]) -> Result<Trailer, RecordError> {
         .0
         .strip_suffix(PREV)
         .ok_or(RecordError::Trailer("no prev"))?;
-    let mut prev = [0u8; 32];
-    if prev_hex.1.iter().any(|b| b.is_ascii_uppercase())
-        || hex::decode_to_slice(prev_hex.1, &mut prev).is_err()
-    {
-        return Err(RecordError::Trailer("prev is not lower-case hex"));
-    }
+    let prev =
+        decode_lower_hex(prev_hex.1).ok_or(RecordError::Trailer("prev is not lower-case hex"))?;
     let digits_start = before_prev
         .iter()
         .rposition(|b| !b.is_ascii_digit())
@@ -115,6 +111,35 @@ pub fn trailer(payload: &[u8]) -> Result<Trailer, RecordError> {
         .and_then(|text| text.parse().ok())
         .ok_or(RecordError::Trailer("bad index"))?;
     Ok(Trailer { index, prev })
+}
+
+/// The value of each lower-case hex digit; [`NOT_HEX`] for every other byte.
+const HEX_VALUES: [u8; 256] = {
+    let mut table = [NOT_HEX; 256];
+    let mut digit = 0;
+    while digit < 16 {
+        table[b"0123456789abcdef"[digit] as usize] = digit as u8;
+        digit += 1;
+    }
+    table
+};
+const NOT_HEX: u8 = 0x10;
+
+/// Decodes 64 lower-case hex digits. Every record's `prev` goes through here when a log is
+/// verified or opened, so it is a table lookup per digit without a branch per digit (data-
+/// dependent branches cost more than the lookups on random hashes).
+fn decode_lower_hex(digits: &[u8]) -> Option<Hash> {
+    let mut out = [0u8; 32];
+    if digits.len() != 64 {
+        return None;
+    }
+    let mut invalid = 0u8;
+    for (byte, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+        let (high, low) = (HEX_VALUES[pair[0] as usize], HEX_VALUES[pair[1] as usize]);
+        invalid |= high | low;
+        *byte = (high << 4) | (low & 0x0f);
+    }
+    (invalid & NOT_HEX == 0).then_some(out)
 }
 
 /// True when the payload holds a `checkpoint` event (the verifier parses those in full).
@@ -184,6 +209,19 @@ mod tests {
             text.replacen("{\"event\":", "{\"evnt\":", 1),
         ] {
             assert!(trailer(bad.as_bytes()).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn prev_is_decoded_as_lower_case_hex_only() {
+        let hash: Hash = std::array::from_fn(|i| (i as u8).wrapping_mul(37) ^ 0xa5);
+        let digits = hex::encode(hash);
+        assert_eq!(decode_lower_hex(digits.as_bytes()), Some(hash));
+        assert_eq!(decode_lower_hex(&digits.as_bytes()[..62]), None);
+        for (at, bad) in [(0, b'A'), (13, b'F'), (63, b'g'), (31, b' '), (40, 0xff)] {
+            let mut damaged = digits.clone().into_bytes();
+            damaged[at] = bad;
+            assert_eq!(decode_lower_hex(&damaged), None, "{bad:#x} at {at}");
         }
     }
 }

@@ -127,18 +127,6 @@ impl Decision {
     }
 }
 
-/// How serious a rule's match is, for triage and incident thresholds.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Informational.
-    Low,
-    /// Worth a look.
-    Medium,
-    /// Needs attention.
-    High,
-    /// Needs attention now.
-    Critical,
-}
+/// How serious a rule's match is, for triage and incident thresholds: the register's scale, so
+/// a rule's severity and the incident it opens are compared on one scale.
+pub use crate::model::Severity;

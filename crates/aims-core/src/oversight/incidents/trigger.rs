@@ -142,7 +142,7 @@ impl TriggerEngine {
                     if let Some((severity, rule)) = worst.filter(|(s, _)| s >= min_severity) {
                         let what = format!(
                             "deny by rule {rule} (severity {}) for agent {} calling {}",
-                            guard_severity_name(severity),
+                            super::severity_name(severity),
                             call.agent_id,
                             call.tool
                         );
@@ -279,14 +279,5 @@ impl TriggerEngine {
             ai_system_ids: call.ai_system_id.iter().cloned().collect(),
             audit_indices,
         }
-    }
-}
-
-fn guard_severity_name(severity: crate::guard::Severity) -> &'static str {
-    match severity {
-        crate::guard::Severity::Low => "low",
-        crate::guard::Severity::Medium => "medium",
-        crate::guard::Severity::High => "high",
-        crate::guard::Severity::Critical => "critical",
     }
 }
