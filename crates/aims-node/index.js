@@ -206,8 +206,9 @@ function wrap(fn, options) {
     if (decision.verdict !== 'redact' || decision.shadow) return list
     return map.fromArgs(list, guard.applyRedactions(decision, call.args).value)
   }
-  // Applies the result rules' decision to the result.
+  // Applies the result rules' decision to the result (none when the tool returned nothing).
   const release = (post, result) => {
+    if (post === null) return result
     if (!post.mayProceed) throw denied(post, 'result')
     if (post.verdict === 'redact' && !post.shadow) return guard.applyRedactions(post, result).value
     return result
@@ -288,6 +289,39 @@ function wrap(fn, options) {
     )
   }
 
+  // The sync allow path: the call and its decision stay native (`entered`), so no decision
+  // object is built, converted back or traversed; only a refusal or a redaction of the
+  // result comes back as a decision.
+  function runEntered(self, list, entered) {
+    const started = performance.now()
+    let result
+    try {
+      result = fn.apply(self, list)
+    } catch (err) {
+      failEntered(entered, started, err)
+      throw err
+    }
+    if (!isThenable(result)) return releaseEntered(entered, started, result)
+    return Promise.resolve(result).then(
+      (settled) => releaseEntered(entered, started, settled),
+      (err) => {
+        failEntered(entered, started, err)
+        throw err
+      },
+    )
+  }
+  const releaseEntered = (entered, started, result) => {
+    const post = guard.__finish(entered, performance.now() - started, result === undefined ? null : result)
+    return post === null ? result : release(post, result)
+  }
+  const failEntered = (entered, started, err) => {
+    try {
+      guard.__fail(entered, performance.now() - started, String(err))
+    } catch {
+      // The tool's own error is rethrown.
+    }
+  }
+
   // Waiting for an approval must not block the event loop: with `wait`, every call is async.
   const isAsync = isAsyncFunction(fn) || wait !== undefined
   const wrapped = isAsync
@@ -297,9 +331,11 @@ function wrap(fn, options) {
       }
     : function (...list) {
         const { map, call } = describe(list)
-        const decision = guard.check(call)
-        admit(decision)
-        return runSync(this, list, map, call, decision)
+        // Either a native handle on a call that runs unchanged, or the decision (an object).
+        const entered = guard.__enter(call)
+        if (entered.decisionId === undefined) return runEntered(this, list, entered)
+        admit(entered)
+        return runSync(this, list, map, call, entered)
       }
   // The same call after its approval request `requestId` was approved: it must be the call
   // approved (agent, tool, arguments), the policy in force is asked again, and it runs once.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aims_core::guard::{self, ToolOutcome};
 use aims_core::policy::{Format, Policy, PolicyError};
 use aims_core::runtime::{DurabilityMode, Runtime, RuntimeConfig};
-use napi::bindgen_prelude::AsyncTask;
+use napi::bindgen_prelude::{AsyncTask, Either, External};
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{json, Value};
@@ -229,14 +229,77 @@ impl Guard {
         let decision = decision
             .to_core()
             .map_err(|message| errors::invalid(&env, message))?;
-        complete(
+        let post = complete(
             &self.runtime,
-            call.into(),
+            &call.into(),
             &decision,
             outcome.into(),
             result,
         )
-        .map_err(|err| errors::runtime(&env, err))
+        .map_err(|err| errors::runtime(&env, err))?;
+        Ok(post.map(Decision::from))
+    }
+
+    /// `guard.wrap`'s sync path: decides `call` and, when it may run unchanged, keeps the call
+    /// and its decision native (an `Entered` handle for `__finish` / `__fail`); otherwise
+    /// returns the decision as an object (a refusal, or arguments to redact). On the allow
+    /// path no decision object is built and none is converted back.
+    #[napi(js_name = "__enter", skip_typescript)]
+    pub fn enter(&self, call: ToolCall) -> Either<External<Entered>, Decision> {
+        let call = guard::ToolCall::from(call);
+        let decision = self.runtime.check(&call);
+        if runs_unchanged(&decision) {
+            Either::A(External::new(Entered { call, decision }))
+        } else {
+            Either::B(decision.into())
+        }
+    }
+
+    /// Records the ok outcome of an entered call and decides its result: `null` when the
+    /// result may be returned as it is, else the result's decision (a denial or a redaction).
+    /// Throws `AuditError` when the outcome cannot be recorded; the result is then withheld.
+    #[napi(js_name = "__finish", skip_typescript)]
+    pub fn finish(
+        &self,
+        env: Env,
+        entered: &External<Entered>,
+        duration_ms: f64,
+        result: Option<Value>,
+    ) -> napi::Result<Option<Decision>> {
+        let outcome = Outcome {
+            error: None,
+            duration_ms,
+        };
+        let post = complete(
+            &self.runtime,
+            &entered.call,
+            &entered.decision,
+            outcome.into(),
+            result,
+        )
+        .map_err(|err| errors::runtime(&env, err))?;
+        Ok(post
+            .filter(|post| !runs_unchanged(post))
+            .map(Decision::from))
+    }
+
+    /// Records that an entered call threw `error` (masked before it is recorded).
+    #[napi(js_name = "__fail", skip_typescript)]
+    pub fn fail(
+        &self,
+        env: Env,
+        entered: &External<Entered>,
+        duration_ms: f64,
+        error: String,
+    ) -> napi::Result<()> {
+        let outcome = Outcome {
+            error: Some(error),
+            duration_ms,
+        };
+        self.runtime
+            .record_outcome(&entered.call, &entered.decision, &outcome.into())
+            .map(drop)
+            .map_err(|err| errors::runtime(&env, err))
     }
 
     /// `complete` on libuv's thread pool, for a durable log.
@@ -318,13 +381,26 @@ impl Guard {
 /// Records the outcome, then decides the result when there is one.
 fn complete(
     runtime: &Runtime,
-    call: guard::ToolCall,
+    call: &guard::ToolCall,
     decision: &guard::Decision,
     outcome: ToolOutcome,
     result: Option<Value>,
-) -> Result<Option<Decision>, aims_core::runtime::RuntimeError> {
-    runtime.record_outcome(&call, decision, &outcome)?;
-    Ok(result.map(|result| runtime.check_result(&call, &result).into()))
+) -> Result<Option<guard::Decision>, aims_core::runtime::RuntimeError> {
+    runtime.record_outcome(call, decision, &outcome)?;
+    Ok(result.map(|result| runtime.check_result(call, &result)))
+}
+
+/// Whether a decision lets the call (or its result) through as it is: it may proceed and
+/// masks nothing (a redaction in shadow mode is recorded, not applied).
+fn runs_unchanged(decision: &guard::Decision) -> bool {
+    decision.may_proceed() && (decision.verdict != guard::Verdict::Redact || decision.shadow)
+}
+
+/// A call `guard.wrap` let run, with its decision, kept native until its outcome is recorded.
+#[derive(Debug)]
+pub struct Entered {
+    call: guard::ToolCall,
+    decision: guard::Decision,
 }
 
 /// A `check` run on libuv's thread pool.
@@ -365,10 +441,9 @@ impl Task for CompleteTask {
         let Some((call, decision, outcome, result)) = self.work.take() else {
             return Err(napi::Error::from_reason("a complete task ran twice"));
         };
-        Ok(
-            complete(&self.runtime, call, &decision, outcome, result)
-                .map_err(|err| err.to_string()),
-        )
+        Ok(complete(&self.runtime, &call, &decision, outcome, result)
+            .map(|post| post.map(Decision::from))
+            .map_err(|err| err.to_string()))
     }
 
     fn resolve(&mut self, env: Env, output: Self::Output) -> napi::Result<Self::JsValue> {

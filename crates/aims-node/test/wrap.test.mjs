@@ -107,6 +107,21 @@ test('a sync function returning a promise has its settled result checked', async
   assert.deepEqual(await lookup('A1'), { card: '<CREDIT_CARD>' })
 })
 
+test('functions that return nothing are guarded too (sync, async, redacted arguments)', async () => {
+  const guard = newGuard()
+  const sent = []
+  const notify = guard.wrap(function send_email(to, body) {
+    sent.push(body)
+  }, { agent })
+  assert.equal(notify('jane@customer.example.org', `card ${CARD}`), undefined, 'redacted arguments, no result')
+  assert.equal(notify('ops@example.com', 'hello'), undefined, 'allowed, no result')
+  assert.deepEqual(sent, ['card <CREDIT_CARD>', 'hello'])
+  const lookup = guard.wrap(async function lookup_order(order_id) {}, { agent })
+  assert.equal(await lookup('A1'), undefined)
+  const counted = guard.metrics().decisions.filter((row) => row.phase === 'pre')
+  assert.equal(counted.reduce((sum, row) => sum + row.count, 0), 3)
+})
+
 test('this is passed through to methods', () => {
   const guard = newGuard()
   const service = {
