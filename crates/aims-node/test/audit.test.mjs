@@ -38,6 +38,22 @@ test('decisions and outcomes land in the log, which verifies and proves inclusio
   )
 })
 
+test('a decision names its record (auditIndex), which proves inclusion', () => {
+  const auditDir = join(tempDir(), 'audit')
+  const guard = new Guard({ policyText: REFUND_POLICY, auditDir, durability: 'none' })
+  const first = guard.check({ agentId: agent, tool: 'lookup_order', args: { order_id: 'A1' } })
+  const second = guard.check({ agentId: agent, tool: 'shell', args: { cmd: 'ls' } })
+  assert.equal(typeof first.auditIndex, 'number')
+  assert.ok(second.auditIndex > first.auditIndex)
+  guard.flush()
+  const proof = AuditLog.prove(auditDir, second.auditIndex)
+  AuditLog.verifyProof(proof, join(auditDir, 'signer.pub'))
+  assert.equal(proof.index, second.auditIndex)
+  const record = JSON.parse(proof.record)
+  assert.equal(record.event['gen_ai.tool.name'], 'shell', 'the proven record is the decision on shell')
+  assert.equal(record.event.decision_id, second.decisionId)
+})
+
 test('a tampered log fails verification with AuditError naming the integrity failure', () => {
   const auditDir = join(tempDir(), 'audit')
   const guard = new Guard({ policyText: REFUND_POLICY, auditDir, durability: 'none' })
