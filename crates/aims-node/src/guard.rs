@@ -1,6 +1,10 @@
 //! The `Guard` class: one `aims_core::runtime::Runtime` (guard, durable audit log, signing
 //! key), shared by every call made through it. The runtime is `Send + Sync`: JS calls arrive
 //! on the main thread, the `*Async` methods run on libuv's thread pool.
+//!
+//! `__enter` / `__finish` / `__fail` (not part of the typed API) are `guard.wrap`'s sync allow
+//! path: the call and its decision stay native between the check and the outcome, so no
+//! decision object is built and converted back per call (see BENCHMARKS.md, issue 9).
 
 use std::path::PathBuf;
 use std::time::Duration;

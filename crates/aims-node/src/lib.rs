@@ -4,7 +4,7 @@
 //! crate converts JavaScript values to and from the core types and maps core errors to the
 //! package's JavaScript error classes. The calling conventions that JavaScript does better
 //! (`guard.wrap`, the error classes themselves) live in the package's small JS layer
-//! (`aims.js`), which loads this native module.
+//! (`index.js`), which loads this native module.
 //!
 //! - [`errors`]: core errors as instances of the JS error classes.
 //! - [`call`]: tool calls and decisions as plain JS objects.
