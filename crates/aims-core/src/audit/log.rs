@@ -16,7 +16,7 @@ use std::fs::File;
 use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::Path;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -64,6 +64,10 @@ impl Durability {
         }
     }
 }
+
+/// How long one thread goes on leading `batched` group commits before it returns from its
+/// append and lets a waiting thread take over.
+const LEADERSHIP: Duration = Duration::from_millis(5);
 
 /// How `none` mode buffers before writing.
 const NONE_BUFFER_BYTES: usize = 256 * 1024;
@@ -152,6 +156,9 @@ pub struct AuditLog {
     /// Bumped (under the mutex) whenever a group commit ends or the log fails; batched
     /// appenders sleep on it.
     commits: AtomicU32,
+    /// A committer is leading group commits and will commit what is pending next, so a
+    /// woken appender whose record missed the last group can go back to sleep.
+    leading: AtomicBool,
     report: OpenReport,
     /// Held for the log's lifetime: the exclusive writer lock.
     _lock: File,
@@ -205,15 +212,10 @@ impl AuditLog {
         let mut offsets = Vec::new();
         let mut end = 0u64;
         let size = stored.checkpoint.size;
-        let outcome = scan(
-            std::io::BufReader::with_capacity(1 << 20, reader),
-            &mut tree,
-            &[size],
-            |_, payload| {
-                offsets.push(end);
-                end += HEADER_LEN + payload.len() as u64;
-            },
-        )
+        let outcome = scan(reader, &mut tree, &[size], |_, payload| {
+            offsets.push(end);
+            end += HEADER_LEN + payload.len() as u64;
+        })
         .map_err(|err| scan_error(err, &records_path))?;
         check_against_checkpoint(&stored, outcome.records, outcome.root_at(size))?;
         if let Some((index, anchored)) = outcome.newest_anchor {
@@ -274,6 +276,7 @@ impl AuditLog {
             durable_changed: Condvar::new(),
             durable_mark: AtomicU64::new(outcome.records),
             commits: AtomicU32::new(0),
+            leading: AtomicBool::new(false),
             report,
             _lock: lock,
         };
@@ -550,33 +553,63 @@ impl AuditLog {
                 return Ok(());
             }
             if !state.committing {
-                state = self.lead_group_commit(state, max_entries, max_delay)?;
+                state = self.lead_group_commits(state, max_entries, max_delay)?;
                 continue;
             }
             // Follow: sleep until a commit ends, then read the published mark without
-            // queueing for the mutex; only a thread whose record missed that group (or a
-            // failed log) takes the mutex again.
-            let seen = self.commits.load(Ordering::Acquire);
+            // queueing for the mutex. Only when the leader stopped (or the log failed) with
+            // this record still pending does the thread take the mutex again, to lead.
+            let mut seen = self.commits.load(Ordering::Acquire);
             drop(state);
-            while self.commits.load(Ordering::Acquire) == seen {
-                atomic_wait::wait(&self.commits, seen);
-            }
-            if self.durable_mark.load(Ordering::Acquire) >= target {
-                return Ok(());
+            loop {
+                while self.commits.load(Ordering::Acquire) == seen {
+                    atomic_wait::wait(&self.commits, seen);
+                }
+                seen = self.commits.load(Ordering::Acquire);
+                if self.durable_mark.load(Ordering::Acquire) >= target {
+                    return Ok(());
+                }
+                if !self.leading.load(Ordering::Acquire) {
+                    break;
+                }
             }
             state = self.lock()?;
         }
     }
 
-    /// Writes and fsyncs every pending record outside the mutex (after waiting up to
-    /// `max_delay` for `max_entries` of them), then publishes them as durable.
-    fn lead_group_commit<'a>(
+    /// Leads group commits: writes and fsyncs every pending record outside the mutex (after
+    /// waiting up to `max_delay` for `max_entries` of them) and publishes them as durable,
+    /// then goes on with the records that arrived meanwhile, for up to [`LEADERSHIP`]. Handing
+    /// over after every group would wake every waiting thread to elect the next leader.
+    fn lead_group_commits<'a>(
         &'a self,
         mut state: Guard<'a>,
         max_entries: usize,
         max_delay: Duration,
     ) -> Result<Guard<'a>, SinkError> {
+        let started = Instant::now();
         state.committing = true;
+        self.leading.store(true, Ordering::Release);
+        loop {
+            state = self.commit_group(state, max_entries, max_delay)?;
+            if state.pending_entries == 0 || started.elapsed() >= LEADERSHIP {
+                break;
+            }
+            self.announce_commit();
+        }
+        state.committing = false;
+        self.leading.store(false, Ordering::Release);
+        self.announce_commit();
+        Ok(state)
+    }
+
+    /// One group commit, by the leader.
+    fn commit_group<'a>(
+        &'a self,
+        mut state: Guard<'a>,
+        max_entries: usize,
+        max_delay: Duration,
+    ) -> Result<Guard<'a>, SinkError> {
         let deadline = Instant::now() + max_delay;
         while state.pending_entries < max_entries {
             let now = Instant::now();
@@ -602,7 +635,6 @@ impl AuditLog {
                     .map_err(|err| ("fsync of the audit log", err))
             });
         let mut state = self.lock()?;
-        state.committing = false;
         // Reuse the group's allocation for the next one.
         if state.pending.is_empty() {
             let mut group = group;
@@ -612,10 +644,13 @@ impl AuditLog {
         match written {
             Ok(()) => {
                 self.set_durable(&mut state, upto);
-                self.announce_commit();
                 Ok(state)
             }
-            Err((what, err)) => Err(self.fail(&mut state, what, &err)),
+            Err((what, err)) => {
+                state.committing = false;
+                self.leading.store(false, Ordering::Release);
+                Err(self.fail(&mut state, what, &err))
+            }
         }
     }
 
