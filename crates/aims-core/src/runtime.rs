@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::audit::keys::{KeyError, KeySource, NoteSigner};
-use crate::audit::MemorySink;
 use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, SinkError};
+use crate::audit::{MemorySink, MEMORY_SINK_EVENTS};
 use crate::guard::{Decision, Guard, Reason, ToolCall, ToolOutcome, Verdict};
 use crate::model::{load_dir, LoadError};
 use crate::oversight::{
@@ -34,7 +34,8 @@ pub struct RuntimeConfig {
     /// Policy text (YAML, which also reads JSON); errors name it `<inline>`.
     #[serde(default)]
     pub policy_text: Option<String>,
-    /// The durable audit log's directory; without one, records stay in memory.
+    /// The durable audit log's directory; without one, the newest
+    /// [`MEMORY_SINK_EVENTS`](crate::audit::MEMORY_SINK_EVENTS) records stay in memory.
     #[serde(default)]
     pub audit_dir: Option<PathBuf>,
     /// The checkpoint signing key file; else `AIMS_SIGNING_KEY` names it; else a key is
@@ -169,7 +170,11 @@ impl Runtime {
                     Some(source),
                 )
             }
-            None => (Arc::new(MemorySink::new()), None, None),
+            None => (
+                Arc::new(MemorySink::bounded(MEMORY_SINK_EVENTS)),
+                None,
+                None,
+            ),
         };
         builder = builder.sink(Arc::clone(&sink));
         let guard = builder.build();

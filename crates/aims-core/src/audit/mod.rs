@@ -32,5 +32,5 @@ pub use event::{
 pub use export::{AuditExport, ExportReport, EXPORT_FORMAT};
 pub use files::GENERATED_KEY;
 pub use log::{AuditLog, Durability, LogOptions, OpenReport};
-pub use sink::{AuditSink, MemorySink, SinkError};
+pub use sink::{AuditSink, MemorySink, SinkError, MEMORY_SINK_EVENTS};
 pub use verify::{for_each_record, verify, LogSnapshot, VerifyOptions, VerifyReport};

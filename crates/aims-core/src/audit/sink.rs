@@ -1,6 +1,7 @@
 //! Where audit events go. The guard writes every decision and outcome to a sink before the
 //! call runs; if the sink fails, the call is denied.
 
+use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use serde_json::Value;
@@ -32,39 +33,105 @@ pub trait AuditSink: Send + Sync {
     fn keyed_hash(&self, raw: &Value) -> String;
 }
 
-/// An in-memory sink: keeps events in order. For tests and short-lived embedding.
+/// How many events the in-memory sink of a guard or runtime without a durable log keeps: the
+/// recent past for inspection, at a few kilobytes each, not a record of everything.
+pub const MEMORY_SINK_EVENTS: usize = 10_000;
+
+/// An in-memory sink: keeps events in order. For tests and embedding without a durable log.
+/// [`MemorySink::new`] keeps every event; [`MemorySink::bounded`] keeps only the newest, so a
+/// long-running agent without a durable log does not grow without bound.
 #[derive(Debug, Default)]
 pub struct MemorySink {
-    events: Mutex<Vec<AuditEvent>>,
+    state: Mutex<Kept>,
+    /// The most events kept; `None` keeps every one.
+    capacity: Option<usize>,
     secret: [u8; 32],
 }
 
+#[derive(Debug, Default)]
+struct Kept {
+    events: VecDeque<AuditEvent>,
+    /// Events appended so far, kept or not: the next event's index.
+    appended: u64,
+}
+
 impl MemorySink {
-    /// An empty sink with a fixed secret (memory sinks prove nothing to outsiders).
+    /// An empty sink that keeps every event, with a fixed secret (memory sinks prove nothing
+    /// to outsiders).
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// A copy of every event appended so far, in order.
-    pub fn events(&self) -> Vec<AuditEvent> {
-        match self.events.lock() {
-            Ok(events) => events.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+    /// An empty sink that keeps the newest `capacity` events; indexes go on counting.
+    pub fn bounded(capacity: usize) -> Self {
+        Self {
+            capacity: Some(capacity),
+            ..Self::default()
         }
+    }
+
+    /// A copy of the events kept, oldest first.
+    pub fn events(&self) -> Vec<AuditEvent> {
+        let kept = match self.state.lock() {
+            Ok(kept) => kept,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        kept.events.iter().cloned().collect()
     }
 }
 
 impl AuditSink for MemorySink {
     fn append(&self, event: AuditEvent) -> Result<u64, SinkError> {
-        let mut events = self
-            .events
+        let mut kept = self
+            .state
             .lock()
             .map_err(|_| SinkError::Failed("memory sink lock poisoned".into()))?;
-        events.push(event);
-        Ok(events.len() as u64 - 1)
+        if self
+            .capacity
+            .is_some_and(|capacity| kept.events.len() >= capacity)
+        {
+            kept.events.pop_front();
+        }
+        if self.capacity != Some(0) {
+            kept.events.push_back(event);
+        }
+        kept.appended += 1;
+        Ok(kept.appended - 1)
     }
 
     fn keyed_hash(&self, raw: &Value) -> String {
         crate::canonical::keyed_hash(&self.secret, raw)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{OutcomeEvent, OutcomeStatus};
+
+    fn outcome(n: u64) -> AuditEvent {
+        AuditEvent::Outcome(OutcomeEvent {
+            decision_id: format!("d{n}"),
+            agent_id: "agent".into(),
+            tool: "tool".into(),
+            call_id: None,
+            status: OutcomeStatus::Ok,
+            error: None,
+            duration_us: n,
+        })
+    }
+
+    #[test]
+    fn a_bounded_sink_keeps_the_newest_events_and_counts_on() {
+        let sink = MemorySink::bounded(3);
+        let indexes: Vec<u64> = (0..5).map(|n| sink.append(outcome(n)).unwrap()).collect();
+        assert_eq!(indexes, [0, 1, 2, 3, 4]);
+        assert_eq!(sink.events(), [outcome(2), outcome(3), outcome(4)]);
+
+        let unbounded = MemorySink::new();
+        for n in 0..5 {
+            unbounded.append(outcome(n)).unwrap();
+        }
+        assert_eq!(unbounded.events().len(), 5);
     }
 }

@@ -37,7 +37,9 @@ pub use mask::{Masker, REDACTED};
 pub use metrics::{DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_SERIES};
 pub use run::{RunError, ToolOutcome};
 
-use crate::audit::{AuditEvent, AuditSink, MemorySink, PolicyLoadedEvent, SinkError};
+use crate::audit::{
+    AuditEvent, AuditSink, MemorySink, PolicyLoadedEvent, SinkError, MEMORY_SINK_EVENTS,
+};
 use crate::pii::Scanner;
 use crate::policy::{Explanation, LimitTrace, Policy, PolicyError};
 use decide::Context;
@@ -93,8 +95,8 @@ impl fmt::Debug for GuardBuilder {
 }
 
 impl GuardBuilder {
-    /// Where decisions and outcomes are recorded. Default: a [`MemorySink`], which keeps
-    /// everything in memory; set the durable audit log in production.
+    /// Where decisions and outcomes are recorded. Default: a [`MemorySink`] keeping the newest
+    /// [`MEMORY_SINK_EVENTS`] records in memory; set the durable audit log in production.
     pub fn sink(mut self, sink: Arc<dyn AuditSink>) -> Self {
         self.sink = Some(sink);
         self
@@ -131,7 +133,9 @@ impl GuardBuilder {
             shared: Arc::new(Shared {
                 policy: ArcSwap::from_pointee(self.policy),
                 reload_lock: Mutex::new(()),
-                sink: self.sink.unwrap_or_else(|| Arc::new(MemorySink::new())),
+                sink: self
+                    .sink
+                    .unwrap_or_else(|| Arc::new(MemorySink::bounded(MEMORY_SINK_EVENTS))),
                 masker: self.masker,
                 clock: self.clock,
                 limits: LimitStore::new(self.limits),
