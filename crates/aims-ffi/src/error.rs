@@ -6,7 +6,7 @@
 
 use aims_core::audit::keys::KeyError;
 use aims_core::audit::{AuditError, Integrity, SinkError};
-use aims_core::oversight::{ApprovalError, StoreError, SupervisorError};
+use aims_core::oversight::{ApprovalError, IncidentError, StoreError, SupervisorError};
 use aims_core::pii::PiiError;
 use aims_core::policy::PolicyError;
 use aims_core::runtime::RuntimeError;
@@ -136,6 +136,20 @@ pub enum AimsError {
         /// The request.
         id: String,
     },
+    /// No incident has this id.
+    #[error("unknown incident {id:?}")]
+    UnknownIncident {
+        /// The id asked for.
+        id: String,
+    },
+    /// An incident change was refused: the lifecycle forbids it (backwards, or closing a
+    /// major incident without root cause and corrective action, a serious one unreported),
+    /// or it changes nothing.
+    #[error("incident change refused: {detail}")]
+    IncidentRefused {
+        /// Why.
+        detail: String,
+    },
     /// The policy in force, asked again, no longer lets the approved call run.
     #[error("the policy (version {policy_version}) now decides {verdict} for approval request {id}: refused")]
     PolicyNowRefuses {
@@ -256,12 +270,25 @@ impl From<SupervisorError> for AimsError {
             SupervisorError::Approval(err) => err.into(),
             SupervisorError::Pii(err) => err.into(),
             SupervisorError::Audit(err) => err.into(),
-            // Incidents are recorded around a decision; their failure is a storage failure.
-            SupervisorError::Incident(_) => AimsError::Store {
-                detail: err.to_string(),
-            },
+            SupervisorError::Incident(err) => err.into(),
             SupervisorError::DuplicateCheckpoint(_) | SupervisorError::DuplicateTrigger(_) => {
                 AimsError::Config {
+                    detail: err.to_string(),
+                }
+            }
+        }
+    }
+}
+
+impl From<IncidentError> for AimsError {
+    fn from(err: IncidentError) -> Self {
+        match err {
+            IncidentError::Store(err) => err.into(),
+            IncidentError::Audit(err) => err.into(),
+            IncidentError::Masking(err) => err.into(),
+            IncidentError::Unknown(id) => AimsError::UnknownIncident { id },
+            IncidentError::Lifecycle(_) | IncidentError::EmptyUpdate(_) => {
+                AimsError::IncidentRefused {
                     detail: err.to_string(),
                 }
             }

@@ -20,6 +20,7 @@ use crate::audit::AuditLog;
 use crate::call::ToolCall;
 use crate::decision::Decision;
 use crate::error::AimsError;
+use crate::incidents::Incidents;
 use crate::json;
 
 /// How durable a decision record is when `check` returns.
@@ -212,6 +213,11 @@ impl Guard {
     /// The approval requests, when `approval_store_path` was given.
     pub fn approvals(&self) -> Option<Arc<Approvals>> {
         Approvals::of(self.runtime.as_ref()?).map(Arc::new)
+    }
+
+    /// The incidents the policy's triggers opened, when `approval_store_path` was given.
+    pub fn incidents(&self) -> Option<Arc<Incidents>> {
+        Incidents::of(self.runtime.as_ref()?).map(Arc::new)
     }
 
     /// How many times the approval listener threw. Its exceptions are otherwise dropped: the

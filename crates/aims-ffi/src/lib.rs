@@ -10,6 +10,7 @@
 //!   offline checks a collector runs ([`verify_audit_log`], [`verify_export`], ...).
 //! - [`approvals`]: the [`Approvals`] object, the approval request records and the
 //!   [`ApprovalListener`] callback interface the app implements.
+//! - [`incidents`]: the [`Incidents`] object and the incident records.
 //! - [`pii`]: the [`Scanner`] object (scan and mask text and JSON).
 //! - [`error`]: [`AimsError`], with the policy error's file, line and column kept.
 
@@ -21,6 +22,7 @@ pub mod call;
 pub mod decision;
 pub mod error;
 pub mod guard;
+pub mod incidents;
 mod json;
 pub mod pii;
 
@@ -35,4 +37,8 @@ pub use call::ToolCall;
 pub use decision::{Decision, Phase, Reason, Redaction, Verdict};
 pub use error::AimsError;
 pub use guard::{Durability, Guard, GuardConfig, ManualClock, Outcome};
+pub use incidents::{
+    Incident, IncidentStatus, IncidentUpdate, Incidents, SeriousIncidentKind, Severity,
+    TimelineEntry,
+};
 pub use pii::Scanner;

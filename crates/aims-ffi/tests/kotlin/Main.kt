@@ -14,5 +14,6 @@ fun main(args: Array<String>) {
     runVectors(harness, File(args[0]))
     runApiTests(harness, File(args[1]))
     runApprovalTests(harness)
+    runIncidentTests(harness)
     exitProcess(if (harness.report()) 0 else 1)
 }
