@@ -140,13 +140,20 @@ pub fn write(request: &PackRequest<'_>) -> Result<ExitCode, CliError> {
         period: request.period,
         now: OffsetDateTime::now_utc(),
     };
+    // Progress on a terminal only: a log of millions of records takes a while to verify.
     let on_terminal = std::io::stderr().is_terminal();
+    let mut shown: Option<PathBuf> = None;
     let pack = report::build(&inputs, |log, read| {
-        if on_terminal && read > 0 {
-            eprint!("\r{}: {read} records read", log.display());
+        if !on_terminal || read == 0 {
+            return;
         }
+        if shown.as_deref().is_some_and(|previous| previous != log) {
+            eprintln!();
+        }
+        eprint!("\r{}: {read} records read", log.display());
+        shown = Some(log.to_path_buf());
     })?;
-    if on_terminal {
+    if shown.is_some() {
         eprintln!();
     }
     let signer = match request.key {

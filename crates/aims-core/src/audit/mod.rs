@@ -33,4 +33,4 @@ pub use export::{AuditExport, ExportReport, EXPORT_FORMAT};
 pub use files::GENERATED_KEY;
 pub use log::{AuditLog, Durability, LogOptions, OpenReport};
 pub use sink::{AuditSink, MemorySink, SinkError, MEMORY_SINK_EVENTS};
-pub use verify::{for_each_record, verify, LogSnapshot, VerifyOptions, VerifyReport};
+pub use verify::{for_each_record, verify, verify_each, LogSnapshot, VerifyOptions, VerifyReport};

@@ -32,6 +32,8 @@ pub struct VerifyOptions {
 pub struct VerifyReport {
     /// The log's origin line.
     pub origin: String,
+    /// The stored signed checkpoint the log was checked against (its note text).
+    pub checkpoint: String,
     /// Whole records.
     pub records: u64,
     /// Bytes of records.
@@ -49,6 +51,17 @@ pub struct VerifyReport {
 /// Verifies the log in `dir`. `Err(AuditError::Integrity)` means tampered or damaged, with
 /// the first bad index when one can be named; other errors are I/O or usage.
 pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<VerifyReport, AuditError> {
+    verify_each(dir, options, |_, _| {})
+}
+
+/// [`verify`], handing every record payload that passed the frame and chain checks to
+/// `visit` on the way (index, payload), so a reader needs one pass over a large log. The
+/// records seen before a failure are visited; the result says whether they can be trusted.
+pub fn verify_each(
+    dir: &Path,
+    options: &VerifyOptions,
+    visit: impl FnMut(u64, &[u8]),
+) -> Result<VerifyReport, AuditError> {
     let layout = Layout::new(dir);
     let stored = stored_checkpoint(&layout)?;
     let (key, key_from_log) = match &options.public_key {
@@ -73,7 +86,7 @@ pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<VerifyReport, Audit
     let size = stored.checkpoint.size;
     let mut capture = vec![size];
     capture.extend(external.as_ref().map(|e| e.checkpoint.size));
-    let (outcome, bytes) = scan_file(&layout, &mut CompactRange::new(), &capture, |_, _| {})?;
+    let (outcome, bytes) = scan_file(&layout, &mut CompactRange::new(), &capture, visit)?;
     check_against_checkpoint(&stored, outcome.records, outcome.root_at(size))?;
     if let Some(external) = &external {
         let outside = external.checkpoint.size;
@@ -97,6 +110,7 @@ pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<VerifyReport, Audit
         }
     }
     Ok(VerifyReport {
+        checkpoint: stored.note,
         origin: stored.checkpoint.origin,
         records: outcome.records,
         bytes,

@@ -1,14 +1,15 @@
 //! Streams audit logs into the aggregates the evidence pack reports (clause 9.1 metrics and
 //! runtime evidence per Annex A control). Memory is bounded by the number of distinct rules,
-//! controls, days and open approvals, never by the number of records.
+//! controls, entity types, days, latency buckets and approvals pending at one point of the
+//! log, never by the number of records.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 
-use crate::audit::{for_each_record, record, AuditError, AuditEvent, OutcomeStatus};
+use super::latency::LatencyHistogram;
+use crate::audit::{record, AuditEvent, OutcomeStatus};
 use crate::guard::Verdict;
 
 /// The inclusive period a report covers; records outside it are skipped.
@@ -44,7 +45,7 @@ pub struct LogStats {
     /// Approval steps by name (requested, approved, rejected, expired, escalated, executed).
     pub approval_steps: BTreeMap<String, u64>,
     /// Seconds from a request to its decisive approval or rejection.
-    pub approval_latencies: Vec<f64>,
+    pub approval_latencies: LatencyHistogram,
     /// Incident records (opened or updated).
     pub incident_records: u64,
     /// Anomaly records.
@@ -76,33 +77,49 @@ impl LogStats {
     }
 }
 
-/// Reads the records of `dir` into `stats`. `progress` is called every 65,536 records.
-pub fn collect(
-    dir: &Path,
+/// Folds the records of one log into [`LogStats`], one payload at a time, in log order.
+#[derive(Debug)]
+pub struct Collector<'a> {
     period: Period,
-    stats: &mut LogStats,
-    mut progress: impl FnMut(u64),
-) -> Result<(), AuditError> {
-    let mut requested_at: HashMap<String, OffsetDateTime> = HashMap::new();
-    for_each_record(dir, |index, payload| {
-        if index.is_multiple_of(65_536) {
-            progress(index);
+    stats: &'a mut LogStats,
+    /// Approvals requested and not yet decided, by request id.
+    requested_at: HashMap<String, OffsetDateTime>,
+    seen: u64,
+}
+
+impl<'a> Collector<'a> {
+    /// A collector adding to `stats` the records dated within `period`.
+    pub fn new(period: Period, stats: &'a mut LogStats) -> Self {
+        Self {
+            period,
+            stats,
+            requested_at: HashMap::new(),
+            seen: 0,
         }
+    }
+
+    /// Adds one record payload.
+    pub fn add(&mut self, payload: &[u8]) {
+        self.seen += 1;
         let Ok(record) = record::decode(payload) else {
-            stats.undecodable += 1;
+            self.stats.undecodable += 1;
             return;
         };
         let Ok(at) = OffsetDateTime::parse(&record.timestamp, &Rfc3339) else {
-            stats.undecodable += 1;
+            self.stats.undecodable += 1;
             return;
         };
-        if !period.contains(at.date()) {
+        if !self.period.contains(at.date()) {
             return;
         }
-        stats.records += 1;
-        add_event(stats, &record.event, at, &mut requested_at);
-    })?;
-    Ok(())
+        self.stats.records += 1;
+        add_event(self.stats, &record.event, at, &mut self.requested_at);
+    }
+
+    /// Payloads added so far, in the period or not.
+    pub fn seen(&self) -> u64 {
+        self.seen
+    }
 }
 
 fn add_event(
@@ -156,7 +173,7 @@ fn add_event(
                         if let Some(start) = requested_at.remove(&approval.request_id) {
                             stats
                                 .approval_latencies
-                                .push((at - start).as_seconds_f64().max(0.0));
+                                .record((at - start).as_seconds_f64());
                         }
                     }
                 }
@@ -185,26 +202,9 @@ fn masked_kind(masked: &str) -> String {
     }
 }
 
-/// The value below which `share` of the (sorted) samples fall, by nearest rank.
-pub fn percentile(sorted: &[f64], share: f64) -> Option<f64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (share * sorted.len() as f64).ceil() as usize;
-    sorted.get(rank.clamp(1, sorted.len()) - 1).copied()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_use_nearest_rank() {
-        let samples = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0];
-        assert_eq!(percentile(&samples, 0.5), Some(5.0));
-        assert_eq!(percentile(&samples, 0.95), Some(10.0));
-        assert_eq!(percentile(&[], 0.5), None);
-    }
 
     #[test]
     fn masked_entries_are_counted_by_entity() {

@@ -22,8 +22,11 @@ th{background:#f3f3f3}.ok{color:#2e7d32;font-weight:600}.bad{color:#c62828;font-
 .banner{padding:1em;border-radius:6px;margin:1em 0;font-size:1.15em}.banner.ok{background:#e8f5e9;border:2px solid #2e7d32}\
 .banner.bad{background:#ffebee;border:3px solid #c62828}.kpis{display:flex;flex-wrap:wrap;gap:1em}\
 .kpi{border:1px solid #ccc;border-radius:6px;padding:.6em 1em;min-width:9em}.kpi b{display:block;font-size:1.6em}\
-pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:12px}small{color:#555}\
-@media print{body{margin:0;max-width:none}h2{break-after:avoid}table,svg{break-inside:avoid}}";
+pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:12px}small{color:#555}td{overflow-wrap:break-word}td.ids{overflow-wrap:anywhere}\
+@media print{@page{size:A4;margin:14mm}body{margin:0;max-width:none;padding:0;font-size:9.5pt}\
+h2{break-after:avoid}tr,svg,.kpi,.banner,pre{break-inside:avoid}thead{display:table-header-group}\
+.banner,.kpi,th,svg{-webkit-print-color-adjust:exact;print-color-adjust:exact}\
+pre{white-space:pre-wrap;overflow-wrap:anywhere;overflow:visible}svg{max-width:100%;height:auto}}";
 
 /// Renders the page.
 pub fn render(pack: &EvidencePack) -> String {
@@ -113,7 +116,7 @@ fn kpis(page: &mut String, pack: &EvidencePack) {
 }
 
 fn scope(page: &mut String, pack: &EvidencePack) {
-    page.push_str("<h2 id=\"scope\">Scope and AI system inventory (clause 4.3, A.4, A.9.4)</h2><table><tr><th>System</th><th>Intended purpose</th><th>Role</th><th>EU AI Act class</th><th>Phase</th><th>Agents</th><th>Tools</th></tr>");
+    page.push_str("<h2 id=\"scope\">Scope and AI system inventory (clause 4.3, A.4, A.9.4)</h2><table><thead><tr><th>System</th><th>Intended purpose</th><th>Role</th><th>EU AI Act class</th><th>Phase</th><th>Agents</th><th>Tools</th></tr></thead>");
     for system in &pack.systems {
         let _ = write!(
             page,
@@ -136,13 +139,14 @@ fn soa(page: &mut String, pack: &EvidencePack) {
     let _ = write!(
         page,
         "<h2 id=\"soa\">Statement of Applicability (6.1.3)</h2><p><span data-metric=\"soa_applicable\">{applicable}</span> of {} Annex A controls applicable.</p>\
-         <table><tr><th>Control</th><th>Applicable</th><th>Status</th><th>Implemented by</th><th>Runtime records</th><th>Evidence</th><th>Justification</th></tr>",
+         <table id=\"soa-table\"><thead><tr><th>Control</th><th>Applicable</th><th>Status</th><th>Implemented by</th><th>Runtime records</th><th>Evidence</th><th>Justification</th></tr></thead>",
         pack.soa.len()
     );
     for row in &pack.soa {
         let _ = write!(
             page,
-            "<tr><td><b>{}</b> {}</td><td>{}</td><td>{}</td><td>{}</td><td data-metric=\"control_records\" data-control=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-control=\"{}\"><td><b>{}</b> {}</td><td>{}</td><td>{}</td><td class=\"ids\">{}</td><td data-metric=\"control_records\" data-control=\"{}\">{}</td><td class=\"ids\">{}</td><td>{}</td></tr>",
+            esc(&row.control_id),
             esc(&row.control_id),
             esc(&row.title),
             if row.applicable { "yes" } else { "no" },
@@ -217,7 +221,7 @@ fn risks(page: &mut String, pack: &EvidencePack) {
         cell * size / 2,
         cell * size / 2
     );
-    page.push_str("<table><tr><th>Risk</th><th>Category</th><th>Inherent (L×I)</th><th>Level</th><th>Residual</th><th>Treatment</th><th>Status</th><th>Controls</th></tr>");
+    page.push_str("<table><thead><tr><th>Risk</th><th>Category</th><th>Inherent (L×I)</th><th>Level</th><th>Residual</th><th>Treatment</th><th>Status</th><th>Controls</th></tr></thead>");
     for risk in &pack.risks {
         let _ = write!(
             page,
@@ -238,7 +242,7 @@ fn risks(page: &mut String, pack: &EvidencePack) {
 }
 
 fn impacts(page: &mut String, pack: &EvidencePack) {
-    page.push_str("<h2 id=\"impact\">AI system impact assessments (6.1.4, A.5)</h2><table><tr><th>Assessment</th><th>System</th><th>Severity</th><th>Affected groups</th><th>Next review</th></tr>");
+    page.push_str("<h2 id=\"impact\">AI system impact assessments (6.1.4, A.5)</h2><table><thead><tr><th>Assessment</th><th>System</th><th>Severity</th><th>Affected groups</th><th>Next review</th></tr></thead>");
     for row in &pack.impact_assessments {
         let _ = write!(
             page,
@@ -254,7 +258,7 @@ fn impacts(page: &mut String, pack: &EvidencePack) {
 }
 
 fn incidents(page: &mut String, pack: &EvidencePack) {
-    page.push_str("<h2 id=\"incidents\">Incidents and corrective actions (10.2, A.8.4, EU AI Act Art. 73)</h2><table><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Serious</th><th>Art. 73 deadline</th><th>Reported</th><th>Corrective actions</th><th>Source</th></tr>");
+    page.push_str("<h2 id=\"incidents\">Incidents and corrective actions (10.2, A.8.4, EU AI Act Art. 73)</h2><table><thead><tr><th>Incident</th><th>Severity</th><th>Status</th><th>Serious</th><th>Art. 73 deadline</th><th>Reported</th><th>Corrective actions</th><th>Source</th></tr></thead>");
     for row in &pack.incidents {
         let _ = write!(
             page,
@@ -293,7 +297,7 @@ fn metrics(page: &mut String, pack: &EvidencePack) {
         .collect();
     bar_chart(page, "blocking_rule", &top, "#c62828");
     page.push_str(
-        "<h3>Human oversight (A.9, Art. 14)</h3><table><tr><th>Step</th><th>Count</th></tr>",
+        "<h3>Human oversight (A.9, Art. 14)</h3><table><thead><tr><th>Step</th><th>Count</th></tr></thead>",
     );
     for (step, count) in &m.approval_steps {
         let _ = write!(
@@ -442,13 +446,14 @@ fn logs(page: &mut String, pack: &EvidencePack) {
 fn gaps(page: &mut String, pack: &EvidencePack) {
     let _ = write!(
         page,
-        "<h2 id=\"gaps\">Gaps</h2><p><b data-metric=\"gap_count\">{}</b> gap(s).</p><table><tr><th>Severity</th><th>Code</th><th>Subject</th><th>What</th></tr>",
+        "<h2 id=\"gaps\">Gaps</h2><p><b data-metric=\"gap_count\">{}</b> gap(s).</p><table id=\"gaps-table\"><thead><tr><th>Severity</th><th>Code</th><th>Subject</th><th>What</th></tr></thead>",
         pack.gaps.len()
     );
     for gap in &pack.gaps {
         let _ = write!(
             page,
-            "<tr><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr data-gap=\"{}\"><td class=\"{}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&gap.code),
             if gap.severity == "error" { "bad" } else { "" },
             esc(&gap.severity),
             esc(&gap.code),

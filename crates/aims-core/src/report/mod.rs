@@ -3,12 +3,14 @@
 //! - [`collect`]: streams audit logs into bounded aggregates.
 //! - [`evidence`]: the pack's content (`evidence.json`).
 //! - [`html`]: the self-contained page (`index.html`, inline SVG, no network).
-//! - [`oscal`]: OSCAL 1.1 catalog and assessment results.
+//! - [`latency`]: approval latency percentiles in bounded memory.
+//! - [`oscal`]: OSCAL 1.2 catalog and assessment results.
 //! - [`manifest`]: sha256 of every file, signed with Ed25519.
 
 pub mod collect;
 pub mod evidence;
 pub mod html;
+pub mod latency;
 pub mod manifest;
 pub mod oscal;
 
@@ -21,7 +23,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use crate::audit::keys::{NoteSigner, NoteVerifier};
-use crate::audit::{verify, AuditError, LogSnapshot, VerifyOptions};
+use crate::audit::{for_each_record, verify_each, AuditError, VerifyOptions};
 use crate::catalog;
 use crate::model::{FindingSeverity, Incident, Register};
 pub use collect::{LogStats, Period};
@@ -31,11 +33,14 @@ use evidence::{
 };
 pub use manifest::{verify_pack, ManifestProblem};
 
+/// How often (in records) a long read reports progress.
+const PROGRESS_EVERY: u64 = 65_536;
+
 /// Why a pack could not be built or written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// A log could not be read at all (a log that reads but fails verification is reported in
-    /// the pack instead).
+    /// A log directory is not an audit log at all (a log that reads but fails verification
+    /// is reported in the pack instead).
     #[error("cannot read audit log {}: {source}", dir.display())]
     Log {
         /// The log.
@@ -82,18 +87,13 @@ pub fn build(
     let mut stats = LogStats::default();
     let mut logs = Vec::new();
     for dir in &inputs.logs {
-        let verification = verify_log(dir, inputs.public_key.as_ref());
-        let collected =
-            collect::collect(dir, inputs.period, &mut stats, |read| progress(dir, read));
-        // A log that failed verification still yields the metrics of the records before the
-        // damage; the pack says prominently that they cannot be relied on.
-        if let (Err(source), true) = (collected, verification.intact) {
-            return Err(ReportError::Log {
-                dir: dir.clone(),
-                source,
-            });
-        }
-        logs.push(verification);
+        let mut collector = collect::Collector::new(inputs.period, &mut stats);
+        logs.push(verify_and_collect(
+            dir,
+            inputs.public_key.as_ref(),
+            &mut collector,
+            &mut progress,
+        )?);
     }
     let register = inputs.register;
     let soa = soa_rows(register, &stats);
@@ -211,31 +211,58 @@ fn pretty(value: &impl Serialize) -> Result<Vec<u8>, ReportError> {
     Ok(bytes)
 }
 
-fn verify_log(dir: &Path, key: Option<&NoteVerifier>) -> LogVerification {
+/// Verifies one log and collects its records in the same pass. A log that fails
+/// verification still yields the metrics of the records read before the damage (or of all
+/// its records, when the whole log failed, e.g. a checkpoint not signed by the trusted key);
+/// the pack says prominently that they cannot be relied on.
+fn verify_and_collect(
+    dir: &Path,
+    key: Option<&NoteVerifier>,
+    collector: &mut collect::Collector<'_>,
+    progress: &mut impl FnMut(&Path, u64),
+) -> Result<LogVerification, ReportError> {
     let options = VerifyOptions {
         public_key: key.cloned(),
         checkpoint: None,
     };
+    let verified = verify_each(dir, &options, |index, payload| {
+        if index.is_multiple_of(PROGRESS_EVERY) {
+            progress(dir, index);
+        }
+        collector.add(payload);
+    });
     let display = dir.display().to_string();
-    match verify(dir, &options) {
-        Ok(report) => LogVerification {
-            dir: display,
-            intact: true,
-            records: report.records,
-            checkpoint: LogSnapshot::open(dir)
-                .ok()
-                .map(|snapshot| snapshot.checkpoint().note.clone()),
-            key_from_log: report.key_from_log,
-            problem: None,
-        },
-        Err(err) => LogVerification {
-            dir: display,
-            intact: false,
-            records: 0,
-            checkpoint: None,
-            key_from_log: key.is_none(),
-            problem: Some(err.to_string()),
-        },
+    match verified {
+        Ok(report) => {
+            progress(dir, report.records);
+            Ok(LogVerification {
+                dir: display,
+                intact: true,
+                records: report.records,
+                checkpoint: Some(report.checkpoint),
+                key_from_log: report.key_from_log,
+                problem: None,
+            })
+        }
+        // Not a log at all (a mistyped path): a usage error, not evidence of tampering.
+        Err(source @ AuditError::NotALog { .. }) => Err(ReportError::Log {
+            dir: dir.to_path_buf(),
+            source,
+        }),
+        Err(err) => {
+            if collector.seen() == 0 {
+                // Best effort: whatever reads is shown under the failure banner.
+                let _ = for_each_record(dir, |_, payload| collector.add(payload));
+            }
+            Ok(LogVerification {
+                dir: display,
+                intact: false,
+                records: collector.seen(),
+                checkpoint: None,
+                key_from_log: key.is_none(),
+                problem: Some(err.to_string()),
+            })
+        }
     }
 }
 
@@ -323,8 +350,6 @@ fn incident_row(incident: &Incident, source: &str) -> IncidentRow {
 }
 
 fn metrics(stats: &LogStats) -> Metrics {
-    let mut latencies = stats.approval_latencies.clone();
-    latencies.sort_by(f64::total_cmp);
     let mut top: Vec<RuleCount> = stats
         .blocking_rules
         .iter()
@@ -360,8 +385,8 @@ fn metrics(stats: &LogStats) -> Metrics {
             .collect(),
         top_blocking_rules: top,
         approval_steps: stats.approval_steps.clone(),
-        approval_latency_median_s: collect::percentile(&latencies, 0.5),
-        approval_latency_p95_s: collect::percentile(&latencies, 0.95),
+        approval_latency_median_s: stats.approval_latencies.percentile(0.5),
+        approval_latency_p95_s: stats.approval_latencies.percentile(0.95),
         redactions_by_entity: stats.masked.clone(),
         anomaly_alerts: stats.anomalies,
         incident_records: stats.incident_records,
@@ -427,4 +452,219 @@ fn label(value: &impl Serialize) -> String {
 
 fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Value};
+
+    fn decision(
+        verdict: &str,
+        phase: &str,
+        rules: &[&str],
+        controls: &[&str],
+        masked: &[&str],
+    ) -> Value {
+        json!({
+            "kind": "decision", "decision_id": "d", "phase": phase,
+            "gen_ai.agent.id": "cs-agent", "gen_ai.tool.name": "t", "verdict": verdict,
+            "enforced": true, "rule_ids": rules, "control_ids": controls, "reasons": [],
+            "policy_version": "p", "args": {}, "args_hmac": "h", "masked": masked, "eval_us": 1,
+        })
+    }
+
+    fn approval(request: &str, step: &str, approvals: u32, required: u32) -> Value {
+        json!({
+            "kind": "approval", "request_id": request, "step": step, "checkpoint": "refunds",
+            "call_hash": "c", "gen_ai.agent.id": "cs-agent", "gen_ai.tool.name": "issue_refund",
+            "approvals": approvals, "required": required,
+        })
+    }
+
+    /// Records with chosen timestamps, over two days: every metric is known.
+    fn known_records() -> Vec<(Value, &'static str)> {
+        vec![
+            (
+                decision("allow", "pre", &["read"], &["A.9.4"], &[]),
+                "2026-11-02T09:00:00Z",
+            ),
+            (
+                decision("deny", "pre", &["cap"], &["A.9.2"], &[]),
+                "2026-11-02T09:01:00Z",
+            ),
+            (
+                decision("deny", "pre", &["cap"], &["A.9.2"], &[]),
+                "2026-11-02T09:02:00Z",
+            ),
+            (
+                decision("deny", "pre", &["shell"], &["A.9.4"], &[]),
+                "2026-11-03T08:00:00Z",
+            ),
+            (
+                decision(
+                    "redact",
+                    "pre",
+                    &["mail"],
+                    &["A.7.4"],
+                    &["EMAIL_ADDRESS", "/card"],
+                ),
+                "2026-11-03T08:01:00Z",
+            ),
+            // A post-call redaction counts for its control and entities, not as a verdict.
+            (
+                decision("redact", "post", &["mail"], &["A.7.4"], &["EMAIL_ADDRESS"]),
+                "2026-11-03T08:01:01Z",
+            ),
+            (
+                decision("require_approval", "pre", &["big"], &["A.9.2"], &[]),
+                "2026-11-03T08:02:00Z",
+            ),
+            (approval("r1", "requested", 0, 2), "2026-11-03T08:02:00Z"),
+            // The first of two approvals does not end the wait; the second does, 90 s later.
+            (approval("r1", "approved", 1, 2), "2026-11-03T08:03:00Z"),
+            (approval("r1", "approved", 2, 2), "2026-11-03T08:03:30Z"),
+            (approval("r2", "requested", 0, 1), "2026-11-03T09:00:00Z"),
+            (approval("r2", "rejected", 0, 1), "2026-11-03T09:00:10Z"),
+            (approval("r3", "requested", 0, 1), "2026-11-03T10:00:00Z"),
+            (approval("r3", "approved", 1, 1), "2026-11-03T10:05:00Z"),
+            (
+                json!({"kind": "outcome", "decision_id": "d", "gen_ai.agent.id": "a", "gen_ai.tool.name": "t", "status": "ok", "duration_us": 5}),
+                "2026-11-03T10:05:01Z",
+            ),
+            (
+                json!({"kind": "outcome", "decision_id": "d", "gen_ai.agent.id": "a", "gen_ai.tool.name": "t", "status": "error", "error": "x", "duration_us": 5}),
+                "2026-11-03T10:05:02Z",
+            ),
+            (
+                json!({"kind": "incident", "incident_id": "INC-1", "step": "opened", "summary": "s", "severity": "high", "audit_indices": [3]}),
+                "2026-11-03T10:06:00Z",
+            ),
+            (
+                json!({"kind": "anomaly", "gen_ai.agent.id": "a", "signal": "deny_rate", "level": "warning", "baseline_rate": 0.1, "current_rate": 0.5, "cusum": 4.0}),
+                "2026-11-03T10:07:00Z",
+            ),
+            // Outside the period below: skipped.
+            (
+                decision("deny", "pre", &["cap"], &["A.9.2"], &[]),
+                "2026-11-04T00:00:00Z",
+            ),
+        ]
+    }
+
+    fn known_stats() -> LogStats {
+        let mut stats = LogStats::default();
+        let period = Period {
+            from: Some(time::macros::date!(2026 - 11 - 02)),
+            to: Some(time::macros::date!(2026 - 11 - 03)),
+        };
+        let mut collector = collect::Collector::new(period, &mut stats);
+        for (index, (event, at)) in known_records().into_iter().enumerate() {
+            let payload = json!({"event": event, "index": index, "prev": "00", "timestamp": at});
+            collector.add(payload.to_string().as_bytes());
+        }
+        assert_eq!(collector.seen(), 19);
+        stats
+    }
+
+    #[test]
+    fn every_metric_matches_records_with_known_times() {
+        let stats = known_stats();
+        assert_eq!(stats.undecodable, 0);
+        let m = metrics(&stats);
+        assert_eq!(m.records, 18);
+        assert_eq!(m.decisions, 6);
+        assert_eq!(
+            m.by_verdict,
+            BTreeMap::from([
+                ("allow".into(), 1),
+                ("deny".into(), 3),
+                ("redact".into(), 1),
+                ("require_approval".into(), 1)
+            ])
+        );
+        assert_eq!(
+            m.by_day["2026-11-02"],
+            BTreeMap::from([("allow".into(), 1), ("deny".into(), 2)])
+        );
+        assert_eq!(
+            m.by_day["2026-11-03"],
+            BTreeMap::from([
+                ("deny".into(), 1),
+                ("redact".into(), 1),
+                ("require_approval".into(), 1)
+            ])
+        );
+        let top: Vec<(&str, u64)> = m
+            .top_blocking_rules
+            .iter()
+            .map(|r| (r.rule_id.as_str(), r.count))
+            .collect();
+        assert_eq!(top, [("cap", 2), ("big", 1), ("shell", 1)]);
+        assert_eq!(
+            m.approval_steps,
+            BTreeMap::from([
+                ("approved".into(), 3),
+                ("rejected".into(), 1),
+                ("requested".into(), 3)
+            ])
+        );
+        // Latencies 90 s, 10 s, 300 s: median 90, p95 300.
+        assert_eq!(m.approval_latency_median_s, Some(90.0));
+        assert_eq!(m.approval_latency_p95_s, Some(300.0));
+        assert_eq!(
+            m.redactions_by_entity,
+            BTreeMap::from([("EMAIL_ADDRESS".into(), 2), ("pointer".into(), 1)])
+        );
+        assert_eq!((m.anomaly_alerts, m.incident_records), (1, 1));
+        assert_eq!((m.outcomes_ok, m.outcomes_error), (1, 1));
+        assert_eq!(runtime_records("A.9.2", &stats), 3 + 7); // 3 tagged decisions + 7 approval steps
+        assert_eq!(runtime_records("A.8.4", &stats), 1);
+        assert_eq!(runtime_records("A.6.2.8", &stats), 18);
+        assert_eq!(runtime_records("A.6.2.6", &stats), 1 + 6);
+    }
+
+    #[test]
+    fn the_page_shows_every_metric() {
+        let stats = known_stats();
+        let pack = EvidencePack {
+            generated_at: "2026-11-04T00:00:00Z".into(),
+            period_from: Some("2026-11-02".into()),
+            period_to: Some("2026-11-03".into()),
+            systems: Vec::new(),
+            soa: Vec::new(),
+            risks: Vec::new(),
+            impact_assessments: Vec::new(),
+            incidents: Vec::new(),
+            metrics: metrics(&stats),
+            logs: Vec::new(),
+            gaps: Vec::new(),
+        };
+        let page = html::render(&pack);
+        for needle in [
+            "data-metric=\"records\">18<",
+            "data-metric=\"decisions\">6<",
+            "data-metric=\"denied\">3<",
+            "data-metric=\"approvals_required\">1<",
+            "data-metric=\"redacted\">1<",
+            "data-metric=\"verdict\" data-verdict=\"allow\">1<",
+            "data-metric=\"verdict\" data-verdict=\"deny\">3<",
+            "<title>2026-11-02 deny: 2</title>",
+            "<title>2026-11-03 require_approval: 1</title>",
+            "data-metric=\"blocking_rule\" data-name=\"cap\">2<",
+            "data-metric=\"approval_step\" data-step=\"approved\">3<",
+            "data-metric=\"approval_latency_median\">90.0 s<",
+            "data-metric=\"approval_latency_p95\">300.0 s<",
+            "data-metric=\"redaction\" data-name=\"EMAIL_ADDRESS\">2<",
+            "data-metric=\"anomaly_alerts\">1<",
+            "data-metric=\"incident_records\">1<",
+            "data-metric=\"outcomes_ok\">1<",
+            "data-metric=\"outcomes_error\">1<",
+            "period 2026-11-02 to 2026-11-03",
+        ] {
+            assert!(page.contains(needle), "the page lacks {needle}");
+        }
+        // No log given: the page must not claim the evidence verified.
+        assert!(page.contains("data-metric=\"logs_intact\" data-value=\"false\""));
+    }
 }

@@ -1,4 +1,4 @@
-//! OSCAL 1.1 documents: the Annex A catalog and the assessment results (findings per
+//! OSCAL 1.2 documents: the Annex A catalog and the assessment results (findings per
 //! control, observations from the audit logs). Identifiers are deterministic UUIDs (v5-style,
 //! from sha256) so the same evidence yields the same documents.
 
@@ -8,7 +8,9 @@ use sha2::{Digest, Sha256};
 use super::evidence::EvidencePack;
 use crate::catalog;
 
-const OSCAL_VERSION: &str = "1.1.2";
+/// The OSCAL release the documents follow; compliance-trestle 5.2.0 (scripts/test-report)
+/// implements the same one and loads them.
+const OSCAL_VERSION: &str = "1.2.1";
 
 /// A stable UUID (RFC 4122 layout, version 5 bits) derived from `name`.
 fn uuid(name: &str) -> String {
@@ -31,6 +33,11 @@ fn uuid(name: &str) -> String {
 /// OSCAL control ids are tokens: lower case, no leading digit.
 fn control_token(id: &str) -> String {
     id.to_ascii_lowercase()
+}
+
+/// The id of a control's assessment-objective part in the catalog, which findings target.
+fn objective_id(control_id: &str) -> String {
+    format!("{}_obj", control_token(control_id))
 }
 
 fn metadata(title: &str, last_modified: &str) -> Value {
@@ -58,6 +65,16 @@ pub fn catalog() -> Value {
                         "id": control_token(&control.id),
                         "title": control.title,
                         "props": [{"name": "label", "value": control.id}],
+                        // Our own wording (the standard's text is not reproduced): the
+                        // objective the assessment results' findings target.
+                        "parts": [{
+                            "id": objective_id(&control.id),
+                            "name": "assessment-objective",
+                            "prose": format!(
+                                "Determine whether control {} ({}) is applicable, implemented as the Statement of Applicability says, and evidenced in the period.",
+                                control.id, control.title
+                            ),
+                        }],
                     })
                 })
                 .collect();
@@ -82,9 +99,11 @@ pub fn catalog() -> Value {
 }
 
 /// Assessment results: one observation per control with its runtime evidence, one finding
-/// per SoA row (satisfied when implemented and evidenced), plus the log verifications.
+/// per SoA row (satisfied when excluded, or implemented with documentary evidence or with
+/// runtime records from logs that all verified), plus the log verifications.
 pub fn assessment_results(pack: &EvidencePack) -> Value {
     let at = &pack.generated_at;
+    let logs_intact = !pack.logs.is_empty() && pack.logs.iter().all(|log| log.intact);
     let mut observations = Vec::new();
     let mut findings = Vec::new();
     for row in &pack.soa {
@@ -103,9 +122,9 @@ pub fn assessment_results(pack: &EvidencePack) -> Value {
             "methods": ["EXAMINE", "TEST"],
             "collected": at,
         }));
-        let satisfied = !row.applicable
-            || (row.status == "implemented"
-                && (row.runtime_records > 0 || !row.evidence_ids.is_empty()));
+        // Runtime records count as evidence only when every log verified.
+        let evidenced = !row.evidence_ids.is_empty() || (row.runtime_records > 0 && logs_intact);
+        let satisfied = !row.applicable || (row.status == "implemented" && evidenced);
         findings.push(json!({
             "uuid": uuid(&format!("finding:{at}:{}", row.control_id)),
             "title": format!("{} {}", row.control_id, row.title),
@@ -116,7 +135,7 @@ pub fn assessment_results(pack: &EvidencePack) -> Value {
             },
             "target": {
                 "type": "objective-id",
-                "target-id": format!("{}_obj", control_token(&row.control_id)),
+                "target-id": objective_id(&row.control_id),
                 "status": {"state": if satisfied { "satisfied" } else { "not-satisfied" }},
             },
             "related-observations": [{"observation-uuid": observation_uuid}],
@@ -135,11 +154,14 @@ pub fn assessment_results(pack: &EvidencePack) -> Value {
             "collected": at,
         }));
     }
+    // No OSCAL assessment plan is published: the plan is the guard policy and the register,
+    // described in a back-matter resource that `import-ap` points to.
+    let plan_uuid = uuid("assessment-plan:aims-runtime");
     json!({
         "assessment-results": {
             "uuid": uuid(&format!("assessment-results:{at}")),
             "metadata": metadata("ISO/IEC 42001 AIMS runtime evidence (aims)", at),
-            "import-ap": {"href": "#aims-runtime-assessment-plan"},
+            "import-ap": {"href": format!("#{plan_uuid}")},
             "results": [{
                 "uuid": uuid(&format!("result:{at}")),
                 "title": "AIMS runtime controls assessment",
@@ -149,6 +171,11 @@ pub fn assessment_results(pack: &EvidencePack) -> Value {
                 "observations": observations,
                 "findings": findings,
             }],
+            "back-matter": {"resources": [{
+                "uuid": plan_uuid,
+                "title": "aims runtime assessment plan",
+                "description": "The assessment is the guard policy (rules tagged with Annex A controls) and the AIMS register (Statement of Applicability, risks, incidents), applied to signed, verified audit logs by aims report.",
+            }]},
         }
     })
 }
