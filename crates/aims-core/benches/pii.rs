@@ -1,10 +1,14 @@
 //! Scanner throughput (MB/s) on text without PII and on PII-dense text, about 64 KiB each,
-//! in the calling thread's CPU time (a loaded machine distorts it far less than wall time).
+//! and the cost of masking typical tool-call arguments as the guard does before recording them
+//! (a copy of the arguments, then `Masker::mask`), in the calling thread's CPU time (a loaded
+//! machine distorts it far less than wall time).
 //!
-//! Run: `cargo bench --workspace --bench pii`.
+//! Run: `cargo bench --workspace --bench pii` (`-- pii_args` for the tool-call arguments only).
 
+use aims_core::guard::Masker;
 use aims_core::pii::{MaskPolicy, Scanner};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use serde_json::{json, Value};
 use support::cpu_timed;
 
 mod support;
@@ -42,5 +46,41 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// Typical tool-call arguments: a small object of short strings and a number, without PII
+/// (the guard bench's call) and with an e-mail address and a card number.
+fn call_args() -> [(&'static str, Value); 2] {
+    [
+        (
+            "plain",
+            json!({"order_id": "o-1", "amount": 50, "currency": "EUR", "note": "ord-1234"}),
+        ),
+        (
+            "pii",
+            json!({"order_id": "o-1", "amount": 50, "currency": "EUR",
+                   "email": "jane.doe@example.org", "card": "4111 1111 1111 1111"}),
+        ),
+    ]
+}
+
+fn bench_call_args(c: &mut Criterion) {
+    let scanner = Scanner::default();
+    let mut group = c.benchmark_group("pii_args");
+    for (name, args) in call_args() {
+        group.bench_function(format!("mask_record/{name} (cpu)"), |b| {
+            b.iter_custom(|iters| {
+                cpu_timed(iters, |_| {
+                    let mut value = args.clone();
+                    let masked = Masker::mask(&scanner, &mut value, &[]);
+                    (value, masked)
+                })
+            })
+        });
+        group.bench_function(format!("scan_json/{name} (cpu)"), |b| {
+            b.iter_custom(|iters| cpu_timed(iters, |_| scanner.scan_json(&args)))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_call_args);
 criterion_main!(benches);

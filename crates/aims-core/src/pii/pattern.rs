@@ -128,8 +128,20 @@ pub(crate) fn keyword_before(text: &str, start: usize, window: usize, keywords: 
     while !text.is_char_boundary(from) {
         from += 1;
     }
-    let before = text[from..start].to_ascii_lowercase();
-    keywords.iter().any(|keyword| before.contains(keyword))
+    let before = &text[from..start];
+    keywords
+        .iter()
+        .any(|keyword| contains_ignore_ascii_case(before, keyword))
+}
+
+/// Whether `haystack` contains `needle` (ASCII), ignoring ASCII case, without allocating.
+pub(crate) fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
+    let needle = needle.as_bytes();
+    needle.is_empty()
+        || haystack
+            .as_bytes()
+            .windows(needle.len())
+            .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
 /// The ASCII digits of `s`, as numbers 0-9.
@@ -165,5 +177,14 @@ mod tests {
         assert!(keyword_before(text, at, 6, &["ssn"]));
         assert!(!keyword_before(text, at, 3, &["ssn"]));
         assert!(!keyword_before(text, at, 12, &["nhs"]));
+    }
+
+    #[test]
+    fn ascii_case_insensitive_contains() {
+        assert!(contains_ignore_ascii_case("X-Api-KEY", "api-key"));
+        assert!(contains_ignore_ascii_case("ééPassWord", "password"));
+        assert!(contains_ignore_ascii_case("any", ""));
+        assert!(!contains_ignore_ascii_case("pass", "password"));
+        assert!(!contains_ignore_ascii_case("api_key", "api-key"));
     }
 }

@@ -1,7 +1,10 @@
 //! The scanner: every enabled detector's candidate regex runs in one `RegexSet` pass over the
 //! text; only the patterns that matched are run again to locate candidates, and only those
 //! candidates reach the validators. Overlapping findings are resolved so that each byte of the
-//! text belongs to at most one finding.
+//! text belongs to at most one finding. Tool-call arguments are mostly short texts that hold
+//! nothing (`"EUR"`, `"o-1"`, `50`): a text shorter than the shortest match of every pattern
+//! and deny-list word (derived from the patterns' syntax) is not searched at all, and one that
+//! no pattern matches costs a single `is_match` pass.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, OnceLock};
@@ -50,12 +53,18 @@ pub struct Finding {
 pub struct Scanner {
     detectors: Arc<Detectors>,
     deny_list: Option<Arc<AhoCorasick>>,
+    /// Length in bytes of the shortest text any pattern or deny-list word matches: shorter
+    /// texts hold no finding.
+    shortest_match: usize,
 }
 
 #[derive(Debug)]
 struct Detectors {
     prefilter: RegexSet,
     patterns: Vec<(Pattern, Regex)>,
+    /// Length in bytes of the shortest text any of `patterns` matches (`usize::MAX` when none
+    /// can match anything).
+    shortest_match: usize,
 }
 
 /// Every detector family's patterns.
@@ -81,11 +90,15 @@ impl Detectors {
             .copied()
             .collect();
         let mut patterns = Vec::with_capacity(selected.len());
+        let mut shortest_match = usize::MAX;
         for pattern in selected {
             let regex = Regex::new(pattern.regex).map_err(|err| PiiError::Pattern {
                 entity: pattern.entity,
                 reason: err.to_string(),
             })?;
+            if let Some(len) = shortest_match_len(&pattern)? {
+                shortest_match = shortest_match.min(len);
+            }
             patterns.push((pattern, regex));
         }
         let prefilter = RegexSetBuilder::new(patterns.iter().map(|(pattern, _)| pattern.regex))
@@ -95,6 +108,7 @@ impl Detectors {
         Ok(Self {
             prefilter,
             patterns,
+            shortest_match,
         })
     }
 
@@ -122,20 +136,35 @@ impl Scanner {
             Some(entities) => Arc::new(Detectors::compile(|entity| entities.contains(&entity))?),
         };
         let deny_list = compile_deny_list(&config.deny_list)?.map(Arc::new);
+        // The deny list matches its words ASCII-case-insensitively: a match is as long as the
+        // (trimmed) word.
+        let shortest_word = config.deny_list.iter().map(|word| word.trim().len()).min();
+        let shortest_match = shortest_word.map_or(detectors.shortest_match, |word| {
+            word.min(detectors.shortest_match)
+        });
         Ok(Self {
             detectors,
             deny_list,
+            shortest_match,
         })
     }
 
     /// Every finding in `text`, ordered by start offset, never overlapping.
     pub fn scan(&self, text: &str) -> Vec<Finding> {
+        if text.len() < self.shortest_match {
+            return Vec::new();
+        }
         let mut candidates = Vec::new();
-        for index in self.detectors.prefilter.matches(text).iter() {
-            let (pattern, regex) = &self.detectors.patterns[index];
-            for found in regex.find_iter(text) {
-                if let Some(hit) = (pattern.validate)(text, found.start(), found.end()) {
-                    candidates.push(Candidate::new(pattern.entity, hit));
+        // Most texts match no pattern: `is_match` says so without the allocation and the
+        // overlapping search of `matches`.
+        let prefilter = &self.detectors.prefilter;
+        if prefilter.is_match(text) {
+            for index in prefilter.matches(text).iter() {
+                let (pattern, regex) = &self.detectors.patterns[index];
+                for found in regex.find_iter(text) {
+                    if let Some(hit) = (pattern.validate)(text, found.start(), found.end()) {
+                        candidates.push(Candidate::new(pattern.entity, hit));
+                    }
                 }
             }
         }
@@ -173,10 +202,13 @@ impl Scanner {
     /// whole as a [`Entity::GenericSecret`] when it looks like one.
     pub(crate) fn scan_member(&self, key: Option<&str>, text: &str) -> Vec<Finding> {
         let findings = self.scan(text);
-        let secret_member = key.is_some_and(secrets::secret_key_name)
-            && self.detects(Entity::GenericSecret)
-            && secrets::looks_like_keyed_secret(text);
-        if findings.is_empty() && secret_member {
+        // Cheapest test first: most values are too short or too plain to be a keyed secret.
+        let secret_member = || {
+            key.is_some_and(|key| {
+                secrets::looks_like_keyed_secret(text) && secrets::secret_key_name(key)
+            }) && self.detects(Entity::GenericSecret)
+        };
+        if findings.is_empty() && secret_member() {
             return vec![Finding {
                 entity: Entity::GenericSecret,
                 start: 0,
@@ -198,6 +230,16 @@ impl Default for Scanner {
             Err(err) => panic!("built-in PII patterns do not compile: {err}"),
         }
     }
+}
+
+/// Length in bytes of the shortest text `pattern` matches, from its syntax tree; `None` when
+/// it matches nothing at all.
+fn shortest_match_len(pattern: &Pattern) -> Result<Option<usize>, PiiError> {
+    let hir = regex_syntax::parse(pattern.regex).map_err(|err| PiiError::Pattern {
+        entity: pattern.entity,
+        reason: err.to_string(),
+    })?;
+    Ok(hir.properties().minimum_len())
 }
 
 fn compile_deny_list(words: &[String]) -> Result<Option<AhoCorasick>, PiiError> {
@@ -374,6 +416,41 @@ mod tests {
         })
         .unwrap_err();
         assert!(matches!(err, PiiError::EmptyDenyWord { index: 0 }));
+    }
+
+    #[test]
+    fn short_texts_are_skipped_but_a_shorter_deny_word_is_still_found() {
+        let plain = Scanner::default();
+        assert!(
+            plain.shortest_match > 1,
+            "the skip must not hide a 1-byte word"
+        );
+        assert!(plain.scan("7").is_empty());
+        let with_word = Scanner::new(ScannerConfig {
+            entities: None,
+            deny_list: vec![" Z ".into()],
+        })
+        .unwrap();
+        assert_eq!(with_word.shortest_match, 1);
+        let found = |text: &str| -> Vec<(Entity, usize, usize)> {
+            with_word
+                .scan(text)
+                .into_iter()
+                .map(|f| (f.entity, f.start, f.end))
+                .collect()
+        };
+        assert_eq!(found("z"), vec![(Entity::DenyList, 0, 1)]);
+        assert_eq!(found("Z 7"), vec![(Entity::DenyList, 0, 1)]);
+        // Restricting the entities raises the bound to the remaining patterns' shortest match,
+        // and the shortest texts those patterns find are still scanned.
+        let email = Scanner::new(ScannerConfig {
+            entities: Some([Entity::EmailAddress].into()),
+            deny_list: vec![],
+        })
+        .unwrap();
+        assert!(email.shortest_match > plain.shortest_match);
+        assert!(email.shortest_match <= "a@b.io".len());
+        assert_eq!(email.scan("a@b.io").len(), 1);
     }
 
     #[test]

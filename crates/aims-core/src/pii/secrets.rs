@@ -4,7 +4,7 @@
 
 use base64::Engine;
 
-use super::pattern::{char_before, isolated, Hit, Pattern};
+use super::pattern::{char_before, contains_ignore_ascii_case, isolated, Hit, Pattern};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[
@@ -196,8 +196,9 @@ fn validate_generic(text: &str, start: usize, end: usize) -> Option<Hit> {
 
 /// Whether a JSON member name says its value is a secret (`password`, `apiKey`, `x-api-token`).
 pub(crate) fn secret_key_name(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    SECRET_KEY_WORDS.iter().any(|word| lower.contains(word))
+    SECRET_KEY_WORDS
+        .iter()
+        .any(|word| contains_ignore_ascii_case(name, word))
 }
 
 /// Whether a value next to a secret keyword is random enough to be the secret itself:
@@ -224,11 +225,10 @@ pub(crate) fn looks_like_keyed_secret(value: &str) -> bool {
 }
 
 fn is_placeholder(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
     value.starts_with(['$', '<', '{', '%'])
         || value.contains("***")
-        || lower.contains("redacted")
-        || lower.contains("xxxx")
+        || contains_ignore_ascii_case(value, "redacted")
+        || contains_ignore_ascii_case(value, "xxxx")
         || value
             .chars()
             .all(|c| c == value.chars().next().unwrap_or(c))
