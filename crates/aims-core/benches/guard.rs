@@ -175,7 +175,11 @@ fn full_path(c: &mut Criterion) {
     let guard = Guard::builder(engines(100).policy)
         .sink(Arc::new(log))
         .build();
+    let in_memory = Guard::builder(engines(100).policy).build();
     let call = call(50);
+    group.bench_function("check_100_rules_memory (cpu)", |b| {
+        b.iter_custom(|iters| cpu_timed(iters, |_| in_memory.check(black_box(&call))))
+    });
     group.bench_function("check_100_rules_log (cpu)", |b| {
         b.iter_custom(|iters| cpu_timed(iters, |_| guard.check(black_box(&call))))
     });

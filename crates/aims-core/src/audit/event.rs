@@ -248,3 +248,108 @@ pub struct CheckpointEvent {
     /// Its root hash, lower-case hex.
     pub root_hash: String,
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::canonical;
+
+    fn one_of_each_kind() -> Vec<AuditEvent> {
+        let decision = DecisionEvent {
+            decision_id: "0123456789abcdef0123456789abcdef".into(),
+            phase: Phase::Pre,
+            agent_id: "cs-agent".into(),
+            tool: "send_email".into(),
+            call_id: Some("call-1".into()),
+            conversation_id: None,
+            ai_system_id: Some("SYS-1".into()),
+            verdict: Verdict::Redact,
+            enforced: true,
+            rule_ids: vec!["mask-mail".into(), "allow-all".into()],
+            control_ids: vec!["A.7.4".into()],
+            reasons: vec![Reason {
+                code: "rule_matched".into(),
+                rule_id: Some("mask-mail".into()),
+                message: "mail \"bodies\" are masked\n".into(),
+            }],
+            policy_version: "ab".repeat(32),
+            args: json!({"to": "<EMAIL_ADDRESS>", "body": {"z": 1.5, "a": [null, true]}, "é": 1}),
+            args_hmac: "cd".repeat(32),
+            masked: vec!["EMAIL_ADDRESS".into()],
+            checkpoint: None,
+            eval_us: 3,
+        };
+        vec![
+            AuditEvent::Decision(decision),
+            AuditEvent::Outcome(OutcomeEvent {
+                decision_id: "d".into(),
+                agent_id: "a".into(),
+                tool: "t".into(),
+                call_id: None,
+                status: OutcomeStatus::Error,
+                error: Some("timed out".into()),
+                duration_us: 1_500,
+            }),
+            AuditEvent::Approval(ApprovalEvent {
+                request_id: "r".into(),
+                step: "approved".into(),
+                checkpoint: "payments".into(),
+                call_hash: "ef".repeat(32),
+                agent_id: "a".into(),
+                tool: "t".into(),
+                actor: Some("alice".into()),
+                role: None,
+                note: Some("ok".into()),
+                approvals: 1,
+                required: 2,
+            }),
+            AuditEvent::Incident(IncidentEvent {
+                incident_id: "INC-1".into(),
+                step: "opened".into(),
+                summary: "s".into(),
+                severity: "serious".into(),
+                audit_indices: vec![4, 9],
+            }),
+            AuditEvent::Anomaly(AnomalyEvent {
+                agent_id: "a".into(),
+                signal: "deny_rate".into(),
+                level: "warning".into(),
+                baseline_rate: 0.05,
+                current_rate: 0.3333333333333333,
+                cusum: 12.0,
+            }),
+            AuditEvent::PolicyLoaded(PolicyLoadedEvent {
+                policy_version: "v".into(),
+                source: "inline".into(),
+                rules: 3,
+                previous_version: Some("u".into()),
+            }),
+            AuditEvent::Recovered(RecoveredEvent {
+                dropped_bytes: 7,
+                truncated_at: 1024,
+                records_kept: 12,
+            }),
+            AuditEvent::KeyRotated(KeyRotatedEvent {
+                previous_key: "old+1+AA==".into(),
+                key: "new+2+BB==".into(),
+            }),
+            AuditEvent::Checkpoint(CheckpointEvent {
+                tree_size: 12,
+                root_hash: "00".repeat(32),
+            }),
+        ]
+    }
+
+    #[test]
+    fn every_event_kind_encodes_directly_as_through_a_value() {
+        for event in one_of_each_kind() {
+            let through_value = canonical::to_vec(&serde_json::to_value(&event).unwrap());
+            assert_eq!(
+                String::from_utf8(canonical::to_canonical_vec(&event).unwrap()).unwrap(),
+                String::from_utf8(through_value).unwrap()
+            );
+        }
+    }
+}

@@ -34,7 +34,7 @@ use super::proof::{ConsistencyProof, InclusionProof};
 use super::record;
 use super::scan::{scan, ScanError};
 use super::{AuditEvent, AuditSink, CheckpointEvent, KeyRotatedEvent, RecoveredEvent, SinkError};
-use crate::canonical;
+use crate::canonical::{self, KeyedHasher};
 
 /// How durable an append is when it returns.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -145,7 +145,7 @@ pub struct AuditLog {
     checkpoint_interval: Duration,
     signer: NoteSigner,
     origin: String,
-    secret: [u8; 32],
+    hasher: KeyedHasher,
     records: File,
     state: Mutex<State>,
     /// Wakes a thread in `flush`, a checkpoint or close that waits for a group commit to
@@ -258,7 +258,7 @@ impl AuditLog {
             checkpoint_every: options.checkpoint_every.max(1),
             checkpoint_interval: options.checkpoint_interval,
             signer: options.signer,
-            secret,
+            hasher: KeyedHasher::new(&secret),
             records,
             state: Mutex::new(State {
                 tree,
@@ -730,7 +730,7 @@ impl AuditSink for AuditLog {
     }
 
     fn keyed_hash(&self, raw: &Value) -> String {
-        canonical::keyed_hash(&self.secret, raw)
+        self.hasher.hash(raw)
     }
 }
 
@@ -742,8 +742,7 @@ impl Drop for AuditLog {
 }
 
 fn event_json(event: &AuditEvent) -> Result<Vec<u8>, SinkError> {
-    let value = serde_json::to_value(event).map_err(|err| SinkError::Encode(err.to_string()))?;
-    Ok(canonical::to_vec(&value))
+    canonical::to_canonical_vec(event).map_err(|err| SinkError::Encode(err.to_string()))
 }
 
 fn sink_to_audit(err: SinkError) -> AuditError {

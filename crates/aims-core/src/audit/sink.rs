@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use serde_json::Value;
 
 use super::AuditEvent;
+use crate::canonical::KeyedHasher;
 
 /// Why a sink could not take an event. Any such error makes the guard deny.
 #[derive(Debug, thiserror::Error)]
@@ -40,12 +41,22 @@ pub const MEMORY_SINK_EVENTS: usize = 10_000;
 /// An in-memory sink: keeps events in order. For tests and embedding without a durable log.
 /// [`MemorySink::new`] keeps every event; [`MemorySink::bounded`] keeps only the newest, so a
 /// long-running agent without a durable log does not grow without bound.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemorySink {
     state: Mutex<Kept>,
     /// The most events kept; `None` keeps every one.
     capacity: Option<usize>,
-    secret: [u8; 32],
+    hasher: KeyedHasher,
+}
+
+impl Default for MemorySink {
+    fn default() -> Self {
+        Self {
+            state: Mutex::default(),
+            capacity: None,
+            hasher: KeyedHasher::new(&[0; 32]),
+        }
+    }
 }
 
 #[derive(Debug, Default)]
@@ -100,7 +111,7 @@ impl AuditSink for MemorySink {
     }
 
     fn keyed_hash(&self, raw: &Value) -> String {
-        crate::canonical::keyed_hash(&self.secret, raw)
+        self.hasher.hash(raw)
     }
 }
 

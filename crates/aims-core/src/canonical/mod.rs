@@ -1,7 +1,13 @@
 //! Canonical JSON (RFC 8785, JSON Canonicalization Scheme) and the hashes built on it.
 //!
 //! Everything that is hashed or signed (policy versions, approval bindings, audit payloads)
-//! goes through [`to_vec`], so the same value always yields the same bytes in every language.
+//! goes through [`to_vec`] (for a `serde_json::Value`) or [`to_canonical_vec`] (for any
+//! `Serialize` type, without building a `Value`), so the same value always yields the same
+//! bytes in every language.
+
+mod serializer;
+
+pub use serializer::{to_canonical_vec, CanonicalError};
 
 use hmac::{Hmac, KeyInit, Mac};
 use serde_json::Value;
@@ -22,13 +28,40 @@ pub fn sha256_hex(value: &Value) -> String {
 
 /// HMAC-SHA256 (lower-case hex) of the canonical form, keyed with `secret`.
 pub fn keyed_hash(secret: &[u8], value: &Value) -> String {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
-        Ok(mac) => mac,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
-    mac.update(&to_vec(value));
-    hex::encode(mac.finalize().into_bytes())
+    KeyedHasher::new(secret).hash(value)
+}
+
+/// HMAC-SHA256 with its key schedule done once: a sink hashes the raw arguments of every call
+/// with the same secret, and keying costs as much as hashing a short value.
+#[derive(Clone)]
+pub struct KeyedHasher {
+    keyed: Hmac<Sha256>,
+}
+
+impl KeyedHasher {
+    /// A hasher keyed with `secret`.
+    pub fn new(secret: &[u8]) -> Self {
+        // HMAC accepts keys of any length, so this cannot fail.
+        let keyed = match <Hmac<Sha256> as KeyInit>::new_from_slice(secret) {
+            Ok(keyed) => keyed,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        Self { keyed }
+    }
+
+    /// HMAC-SHA256 (lower-case hex) of the canonical form of `value`.
+    pub fn hash(&self, value: &Value) -> String {
+        let mut mac = self.keyed.clone();
+        mac.update(&to_vec(value));
+        hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl std::fmt::Debug for KeyedHasher {
+    /// Never shows the key.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyedHasher(..)")
+    }
 }
 
 fn write_value(value: &Value, out: &mut Vec<u8>) {
@@ -110,8 +143,12 @@ fn write_number(number: &serde_json::Number, out: &mut Vec<u8>) {
     } else if let Some(u) = number.as_u64() {
         out.extend_from_slice(u.to_string().as_bytes());
     } else if let Some(f) = number.as_f64() {
-        out.extend_from_slice(ecmascript_number(f).as_bytes());
+        write_f64(f, out);
     }
+}
+
+fn write_f64(f: f64, out: &mut Vec<u8>) {
+    out.extend_from_slice(ecmascript_number(f).as_bytes());
 }
 
 /// ECMAScript `Number.prototype.toString` for finite doubles (JSON has no others).
