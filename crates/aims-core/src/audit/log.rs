@@ -510,8 +510,8 @@ impl AuditLog {
     }
 
     /// Wakes every thread waiting on a group commit: the batched appenders sleeping on
-    /// `commits` and the threads waiting on the condition variable. Called under the mutex,
-    /// after the state changed.
+    /// `commits` and the threads waiting on the condition variable. Called after the state
+    /// changed, with or without the mutex (the durable mark is published before).
     fn announce_commit(&self) {
         self.commits.fetch_add(1, Ordering::Release);
         atomic_wait::wake_all(&self.commits);
@@ -592,15 +592,20 @@ impl AuditLog {
         self.leading.store(true, Ordering::Release);
         loop {
             state = self.commit_group(state, max_entries, max_delay)?;
-            if state.pending_entries == 0 || started.elapsed() >= LEADERSHIP {
-                break;
+            let done = state.pending_entries == 0 || started.elapsed() >= LEADERSHIP;
+            if done {
+                state.committing = false;
+                self.leading.store(false, Ordering::Release);
             }
+            // Waking a group's appenders (hundreds of threads, each a system call's worth of
+            // work) happens without the mutex, which the next group's appenders need.
+            drop(state);
             self.announce_commit();
+            state = self.lock()?;
+            if done {
+                return Ok(state);
+            }
         }
-        state.committing = false;
-        self.leading.store(false, Ordering::Release);
-        self.announce_commit();
-        Ok(state)
     }
 
     /// One group commit, by the leader.

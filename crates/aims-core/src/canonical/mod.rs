@@ -23,7 +23,27 @@ pub fn to_vec(value: &Value) -> Vec<u8> {
 
 /// sha256 (lower-case hex) of the canonical form.
 pub fn sha256_hex(value: &Value) -> String {
-    hex::encode(Sha256::digest(to_vec(value)))
+    lower_hex(&Sha256::digest(to_vec(value)))
+}
+
+/// Appends the lower-case hex digits of `bytes`: a table lookup per digit. Hashes are
+/// printed on every record, and the `hex` crate's char-by-char encoder cost about as much
+/// as hashing a short value.
+pub(crate) fn write_lower_hex(bytes: &[u8], out: &mut Vec<u8>) {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    out.reserve(bytes.len() * 2);
+    for byte in bytes {
+        out.push(DIGITS[usize::from(byte >> 4)]);
+        out.push(DIGITS[usize::from(byte & 0x0f)]);
+    }
+}
+
+/// The lower-case hex digits of `bytes`.
+pub(crate) fn lower_hex(bytes: &[u8]) -> String {
+    let mut digits = Vec::with_capacity(bytes.len() * 2);
+    write_lower_hex(bytes, &mut digits);
+    // Hex digits are ASCII.
+    String::from_utf8(digits).unwrap_or_default()
 }
 
 /// HMAC-SHA256 (lower-case hex) of the canonical form, keyed with `secret`.
@@ -53,7 +73,7 @@ impl KeyedHasher {
     pub fn hash(&self, value: &Value) -> String {
         let mut mac = self.keyed.clone();
         mac.update(&to_vec(value));
-        hex::encode(mac.finalize().into_bytes())
+        lower_hex(&mac.finalize().into_bytes())
     }
 }
 
@@ -232,6 +252,13 @@ mod tests {
             canon(json!("a\"b\\c\n\u{1}é")),
             "\"a\\\"b\\\\c\\n\\u0001é\""
         );
+    }
+
+    #[test]
+    fn hex_digits_are_lower_case_and_in_order() {
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(lower_hex(&bytes), hex::encode(&bytes));
+        assert_eq!(lower_hex(&[]), "");
     }
 
     #[test]

@@ -366,13 +366,17 @@ enum Name {
 }
 
 impl Name {
-    fn text<'b>(&'b self, out: &'b [u8]) -> &'b str {
+    fn bytes<'b>(&'b self, out: &'b [u8]) -> &'b [u8] {
         match self {
-            Self::Field(name) => name,
-            // Copied from a `&str` unchanged, so the bytes are UTF-8.
-            Self::Written(range) => std::str::from_utf8(&out[range.clone()]).unwrap_or_default(),
-            Self::Escaped(name) => name,
+            Self::Field(name) => name.as_bytes(),
+            Self::Written(range) => &out[range.clone()],
+            Self::Escaped(name) => name.as_bytes(),
         }
+    }
+
+    fn text<'b>(&'b self, out: &'b [u8]) -> &'b str {
+        // Written names were copied from a `&str` unchanged, so they are UTF-8.
+        std::str::from_utf8(self.bytes(out)).unwrap_or_default()
     }
 }
 
@@ -380,6 +384,36 @@ impl Name {
 struct Member {
     name: Name,
     bytes: Range<usize>,
+    /// The name's first 8 bytes, big-endian, zero-padded: for ASCII names, comparing these
+    /// integers orders members without touching the names in most comparisons.
+    prefix: u64,
+    ascii: bool,
+}
+
+impl Member {
+    fn new(name: Name, bytes: Range<usize>, out: &[u8]) -> Self {
+        let text = name.bytes(out);
+        let mut head = [0u8; 8];
+        let len = text.len().min(8);
+        head[..len].copy_from_slice(&text[..len]);
+        Self {
+            prefix: u64::from_be_bytes(head),
+            ascii: text.is_ascii(),
+            name,
+            bytes,
+        }
+    }
+
+    /// Canonical member order: by UTF-16 code units, which for ASCII is byte order.
+    fn order(&self, other: &Self, out: &[u8]) -> std::cmp::Ordering {
+        if self.ascii && other.ascii {
+            self.prefix
+                .cmp(&other.prefix)
+                .then_with(|| self.name.bytes(out).cmp(other.name.bytes(out)))
+        } else {
+            utf16_order(self.name.text(out), other.name.text(out))
+        }
+    }
 }
 
 /// An object being written. Members go out as they come, comma-separated; `end` rearranges
@@ -412,10 +446,8 @@ impl Object<'_> {
         write_string(name, self.out);
         self.out.push(b':');
         value.serialize(Canonical { out: self.out })?;
-        self.members.push(Member {
-            name: Name::Field(name),
-            bytes: start..self.out.len(),
-        });
+        let member = Member::new(Name::Field(name), start..self.out.len(), self.out);
+        self.members.push(member);
         Ok(())
     }
 
@@ -429,13 +461,13 @@ impl Object<'_> {
         } = self;
         let in_order = members
             .windows(2)
-            .all(|pair| utf16_order(pair[0].name.text(out), pair[1].name.text(out)).is_lt());
+            .all(|pair| pair[0].order(&pair[1], out).is_lt());
         if !in_order {
-            members.sort_by(|a, b| utf16_order(a.name.text(out), b.name.text(out)));
+            members.sort_by(|a, b| a.order(b, out));
             // A repeated name keeps its last value, as a serde_json map does (the sort is
             // stable, so the last of equal names is the last written).
             for at in 1..members.len() {
-                if members[at - 1].name.text(out) == members[at].name.text(out) {
+                if members[at - 1].name.bytes(out) == members[at].name.bytes(out) {
                     members[at - 1].bytes = 0..0;
                 }
             }
@@ -509,10 +541,8 @@ impl ser::SerializeMap for Object<'_> {
             ));
         };
         value.serialize(Canonical { out: self.out })?;
-        self.members.push(Member {
-            name,
-            bytes: start..self.out.len(),
-        });
+        let member = Member::new(name, start..self.out.len(), self.out);
+        self.members.push(member);
         Ok(())
     }
 
