@@ -331,9 +331,10 @@ function wrap(fn, options) {
       }
     : function (...list) {
         const { map, call } = describe(list)
-        // Either a native handle on a call that runs unchanged, or the decision (an object).
+        // Either a number naming a call that runs unchanged (kept native until its outcome
+        // is recorded), or the decision (an object).
         const entered = guard.__enter(call)
-        if (entered.decisionId === undefined) return runEntered(this, list, entered)
+        if (typeof entered === 'number') return runEntered(this, list, entered)
         admit(entered)
         return runSync(this, list, map, call, entered)
       }

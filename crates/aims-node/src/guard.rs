@@ -4,15 +4,20 @@
 //!
 //! `__enter` / `__finish` / `__fail` (not part of the typed API) are `guard.wrap`'s sync allow
 //! path: the call and its decision stay native between the check and the outcome, so no
-//! decision object is built and converted back per call (see BENCHMARKS.md, issue 9).
+//! decision object is built and converted back per call (see BENCHMARKS.md, issue 9). JS holds
+//! only a number naming the entered call; `__finish` or `__fail` takes the call out and frees
+//! it. (A JS handle object per call, freed by its finalizer, was not freed at all while a
+//! synchronous loop kept the event loop from running finalizers: RSS grew 1.8 KB per call.)
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use aims_core::guard::{self, ToolOutcome};
 use aims_core::policy::{Format, Policy, PolicyError};
 use aims_core::runtime::{DurabilityMode, Runtime, RuntimeConfig};
-use napi::bindgen_prelude::{AsyncTask, Either, External};
+use napi::bindgen_prelude::{AsyncTask, Either};
 use napi::{Env, Task};
 use napi_derive::napi;
 use serde_json::{json, Value};
@@ -129,6 +134,7 @@ pub struct Guard {
     runtime: Runtime,
     /// A record waits for the disk before `check` returns (a log not in `none` mode).
     waits_for_disk: bool,
+    entered: Mutex<EnteredCalls>,
 }
 
 #[napi]
@@ -155,6 +161,7 @@ impl Guard {
         Ok(Guard {
             runtime,
             waits_for_disk,
+            entered: Mutex::default(),
         })
     }
 
@@ -249,14 +256,17 @@ impl Guard {
     /// returns the decision as an object (a refusal, or arguments to redact). On the allow
     /// path no decision object is built and none is converted back.
     #[napi(js_name = "__enter", skip_typescript)]
-    pub fn enter(&self, call: ToolCall) -> Either<External<Entered>, Decision> {
+    pub fn enter(&self, env: Env, call: ToolCall) -> napi::Result<Either<i64, Decision>> {
         let call = guard::ToolCall::from(call);
         let decision = self.runtime.check(&call);
-        if runs_unchanged(&decision) {
-            Either::A(External::new(Entered { call, decision }))
-        } else {
-            Either::B(decision.into())
+        if !runs_unchanged(&decision) {
+            return Ok(Either::B(decision.into()));
         }
+        let mut entered = self.entered_calls(&env)?;
+        let handle = entered.next;
+        entered.next += 1;
+        entered.calls.insert(handle, Entered { call, decision });
+        Ok(Either::A(handle))
     }
 
     /// Records the ok outcome of an entered call and decides its result: `null` when the
@@ -266,22 +276,17 @@ impl Guard {
     pub fn finish(
         &self,
         env: Env,
-        entered: &External<Entered>,
+        handle: i64,
         duration_ms: f64,
         result: Option<Value>,
     ) -> napi::Result<Option<Decision>> {
+        let Entered { call, decision } = self.take_entered(&env, handle)?;
         let outcome = Outcome {
             error: None,
             duration_ms,
         };
-        let post = complete(
-            &self.runtime,
-            &entered.call,
-            &entered.decision,
-            outcome.into(),
-            result,
-        )
-        .map_err(|err| errors::runtime(&env, err))?;
+        let post = complete(&self.runtime, &call, &decision, outcome.into(), result)
+            .map_err(|err| errors::runtime(&env, err))?;
         Ok(post
             .filter(|post| !runs_unchanged(post))
             .map(Decision::from))
@@ -289,19 +294,14 @@ impl Guard {
 
     /// Records that an entered call threw `error` (masked before it is recorded).
     #[napi(js_name = "__fail", skip_typescript)]
-    pub fn fail(
-        &self,
-        env: Env,
-        entered: &External<Entered>,
-        duration_ms: f64,
-        error: String,
-    ) -> napi::Result<()> {
+    pub fn fail(&self, env: Env, handle: i64, duration_ms: f64, error: String) -> napi::Result<()> {
+        let Entered { call, decision } = self.take_entered(&env, handle)?;
         let outcome = Outcome {
             error: Some(error),
             duration_ms,
         };
         self.runtime
-            .record_outcome(&entered.call, &entered.decision, &outcome.into())
+            .record_outcome(&call, &decision, &outcome.into())
             .map(drop)
             .map_err(|err| errors::runtime(&env, err))
     }
@@ -402,9 +402,38 @@ fn runs_unchanged(decision: &guard::Decision) -> bool {
 
 /// A call `guard.wrap` let run, with its decision, kept native until its outcome is recorded.
 #[derive(Debug)]
-pub struct Entered {
+struct Entered {
     call: guard::ToolCall,
     decision: guard::Decision,
+}
+
+/// The entered calls by handle. Handles count up and are never reused, so a stale handle
+/// cannot name another call.
+#[derive(Debug, Default)]
+struct EnteredCalls {
+    next: i64,
+    calls: HashMap<i64, Entered>,
+}
+
+impl Guard {
+    fn entered_calls(&self, env: &Env) -> napi::Result<MutexGuard<'_, EnteredCalls>> {
+        self.entered
+            .lock()
+            .map_err(|_| errors::invalid(env, "the guard's entered calls are poisoned"))
+    }
+
+    /// Takes an entered call out, once.
+    fn take_entered(&self, env: &Env, handle: i64) -> napi::Result<Entered> {
+        self.entered_calls(env)?
+            .calls
+            .remove(&handle)
+            .ok_or_else(|| {
+                errors::invalid(
+                    env,
+                    format!("no entered call {handle}: it finished already"),
+                )
+            })
+    }
 }
 
 /// A `check` run on libuv's thread pool.

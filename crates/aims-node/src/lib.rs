@@ -25,7 +25,3 @@ pub mod register;
 pub mod scanner;
 pub mod schema;
 pub mod testing;
-
-/// Rust allocations inside the addon go to mimalloc (see the workspace manifest).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -1,5 +1,5 @@
 // Policies and helpers shared by the test files.
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
@@ -57,6 +57,14 @@ rules:
 
 export const CARD = '4111 1111 1111 1111'
 
+// Each test file runs in its own process: the directories it made go when it exits.
+const made = []
+process.on('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true })
+})
+
 export function tempDir(prefix = 'aims-node-') {
-  return mkdtempSync(join(tmpdir(), prefix))
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  made.push(dir)
+  return dir
 }

@@ -15,10 +15,6 @@ mod testing;
 
 use pyo3::prelude::*;
 
-/// Rust allocations inside the extension go to mimalloc (see the workspace manifest).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 #[pymodule]
 #[pyo3(name = "_native")]
 fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
