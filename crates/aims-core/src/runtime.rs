@@ -250,6 +250,22 @@ impl Runtime {
         }
     }
 
+    /// [`Runtime::check_result`] for a result that costs something to produce (a binding
+    /// converting it from its language): `result` is called only when the result can change
+    /// the decision or feed oversight (see [`Guard::check_result_with`]; with `pii_in_result`
+    /// incident triggers it is always called).
+    pub fn check_result_with<E>(
+        &self,
+        call: &ToolCall,
+        result: impl FnOnce() -> Result<Value, E>,
+    ) -> Result<Decision, E> {
+        if self.supervisor().is_some_and(Supervisor::scans_results) {
+            return Ok(self.check_result(call, &result()?));
+        }
+        // A supervisor that scans no results does nothing more with them.
+        self.inner.guard.check_result_with(call, result)
+    }
+
     /// Clears an approved call to run now: the call must hash to the one approved and the
     /// policy in force is asked again (that decision is returned and recorded). Executes once.
     pub fn execute_approved(

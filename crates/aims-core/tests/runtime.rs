@@ -301,3 +301,48 @@ fn notifiers_given_at_open_hear_every_approval_step_in_order() {
         ]
     );
 }
+
+#[test]
+fn results_are_produced_for_oversight_that_scans_them_and_not_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let scanning = r#"
+default: allow
+rules:
+  - id: reads
+    match: {tool: lookup_order}
+    effect: allow
+incidents:
+  - id: pii-leak
+    when: {pii_in_result: {entities: [CREDIT_CARD]}}
+    severity: high
+    serious_kind: other
+"#;
+    let call = ToolCall::new("agent", "lookup_order", json!({"order_id": "o-1"}));
+    let card = json!({"card": "4111 1111 1111 1111"});
+    let open = |policy: &str, store: Option<&str>| {
+        Runtime::open(RuntimeConfig {
+            policy_text: Some(policy.into()),
+            oversight_store: store.map(|name| dir.path().join(name)),
+            ..RuntimeConfig::default()
+        })
+        .unwrap()
+    };
+    let mut produced = 0;
+    let mut produce = || {
+        produced += 1;
+        Ok::<_, ()>(card.clone())
+    };
+
+    // pii_in_result triggers read every result: it is produced, and the card opens an incident.
+    let overseen = open(scanning, Some("scan.db"));
+    let decision = overseen.check_result_with(&call, &mut produce).unwrap();
+    assert!(decision.may_proceed());
+    assert_eq!(overseen.incidents().unwrap().list(None).unwrap().len(), 1);
+
+    // Neither a result rule nor a scanning trigger: nothing can see the result.
+    let plain = open(POLICY, None);
+    plain.check_result_with(&call, &mut produce).unwrap();
+    let unscanned = open(OVERSEEN, Some("plain.db"));
+    unscanned.check_result_with(&call, &mut produce).unwrap();
+    assert_eq!(produced, 1);
+}

@@ -17,8 +17,8 @@ use std::time::Duration;
 use aims_core::guard::{self, ToolOutcome};
 use aims_core::policy::{Format, Policy, PolicyError};
 use aims_core::runtime::{DurabilityMode, Runtime, RuntimeConfig};
-use napi::bindgen_prelude::{AsyncTask, Either};
-use napi::{Env, Task};
+use napi::bindgen_prelude::{AsyncTask, Either, Unknown};
+use napi::{Env, Task, ValueType};
 use napi_derive::napi;
 use serde_json::{json, Value};
 
@@ -271,25 +271,32 @@ impl Guard {
 
     /// Records the ok outcome of an entered call and decides its result: `null` when the
     /// result may be returned as it is, else the result's decision (a denial or a redaction).
-    /// Throws `AuditError` when the outcome cannot be recorded; the result is then withheld.
+    /// The result is converted only when something can see it (a result rule for the tool, or
+    /// oversight scanning results); `null` means the tool returned nothing. Throws
+    /// `AuditError` when the outcome cannot be recorded; the result is then withheld.
     #[napi(js_name = "__finish", skip_typescript)]
     pub fn finish(
         &self,
         env: Env,
         handle: i64,
         duration_ms: f64,
-        result: Option<Value>,
+        result: Unknown<'_>,
     ) -> napi::Result<Option<Decision>> {
         let Entered { call, decision } = self.take_entered(&env, handle)?;
         let outcome = Outcome {
             error: None,
             duration_ms,
         };
-        let post = complete(&self.runtime, &call, &decision, outcome.into(), result)
+        self.runtime
+            .record_outcome(&call, &decision, &outcome.into())
             .map_err(|err| errors::runtime(&env, err))?;
-        Ok(post
-            .filter(|post| !runs_unchanged(post))
-            .map(Decision::from))
+        if result.get_type()? == ValueType::Null {
+            return Ok(None);
+        }
+        let post = self
+            .runtime
+            .check_result_with(&call, || env.from_js_value::<Value, _>(result))?;
+        Ok((!runs_unchanged(&post)).then(|| Decision::from(post)))
     }
 
     /// Records that an entered call threw `error` (masked before it is recorded).

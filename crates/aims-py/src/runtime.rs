@@ -160,10 +160,14 @@ impl Runtime {
         duration_us: u64,
         result: &Bound<'_, PyAny>,
     ) -> PyResult<Decision> {
-        let result = to_value(result)?;
+        // The result is converted only when something can see it (a result rule for the
+        // tool, or oversight scanning results), taking the GIL back for that.
+        let result = result.clone().unbind();
         let post = py.detach(|| {
             self.record(decision, &ToolOutcome::ok(duration(duration_us)))?;
-            self.decide_result(decision, &result)
+            self.inner.check_result_with(&decision.call, || {
+                Python::attach(|py| to_value(result.bind(py)))
+            })
         })?;
         Ok(Decision::new(post, Arc::clone(&decision.call)))
     }

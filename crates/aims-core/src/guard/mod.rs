@@ -194,10 +194,36 @@ impl Guard {
         self.decide_and_record(call, Some(result))
     }
 
+    /// [`Guard::check_result`] for a result that costs something to produce (a binding
+    /// converting it from its language): `result` is called only when a result rule of the
+    /// policy in force names the call's tool. Otherwise no rule can see the result and it is
+    /// decided (allowed, unrecorded) without it. The same policy decides both ways, so a
+    /// reload in between cannot let a result skip a rule.
+    pub fn check_result_with<E>(
+        &self,
+        call: &ToolCall,
+        result: impl FnOnce() -> Result<Value, E>,
+    ) -> Result<Decision, E> {
+        let policy = self.shared.policy.load();
+        if !policy.has_result_rules_for(&call.tool) {
+            return Ok(self.decide_and_record_under(&policy, call, Some(&Value::Null)));
+        }
+        let result = result()?;
+        Ok(self.decide_and_record_under(&policy, call, Some(&result)))
+    }
+
     fn decide_and_record(&self, call: &ToolCall, result: Option<&Value>) -> Decision {
+        self.decide_and_record_under(&self.shared.policy.load(), call, result)
+    }
+
+    fn decide_and_record_under(
+        &self,
+        policy: &Policy,
+        call: &ToolCall,
+        result: Option<&Value>,
+    ) -> Decision {
         let started = Instant::now();
         let shared = &*self.shared;
-        let policy = shared.policy.load();
         let phase = if result.is_some() {
             Phase::Post
         } else {
@@ -205,7 +231,7 @@ impl Guard {
         };
         let decision_id = shared.ids.next();
         let context = Context {
-            policy: &policy,
+            policy,
             limits: &shared.limits,
             shadow: shared.shadow,
         };

@@ -703,3 +703,71 @@ fn limit_state_persists_through_a_locked_file() {
         Err(LimitFileError::Corrupt { .. })
     ));
 }
+
+#[test]
+fn a_result_is_produced_only_when_a_result_rule_can_see_it() {
+    let h = harness();
+    let produced = AtomicUsize::new(0);
+    let produce = |result: Value| {
+        let produced = &produced;
+        move || {
+            produced.fetch_add(1, Ordering::SeqCst);
+            Ok::<_, ()>(result)
+        }
+    };
+
+    // No result rule names send_email: the result is never produced, and the decision is the
+    // one any result gets (allowed, unrecorded).
+    let mail = email("jo@example.com");
+    let lazy = h
+        .guard
+        .check_result_with(&mail, produce(json!({"internal": 1})))
+        .unwrap();
+    assert_eq!(produced.load(Ordering::SeqCst), 0);
+    let eager = h.guard.check_result(&mail, &json!({"internal": 1}));
+    assert_eq!((lazy.verdict, lazy.audit_index), (Verdict::Allow, None));
+    assert_eq!(
+        (lazy.verdict, &lazy.rule_ids),
+        (eager.verdict, &eager.rule_ids)
+    );
+
+    // Result rules name lookup_order: the result is produced and decided as check_result does.
+    let order = ToolCall::new("cs-agent", "lookup_order", json!({"order_id": "o-1"}));
+    let secret = json!({"internal": true});
+    let lazy = h
+        .guard
+        .check_result_with(&order, produce(secret.clone()))
+        .unwrap();
+    assert_eq!(produced.load(Ordering::SeqCst), 1);
+    let eager = h.guard.check_result(&order, &secret);
+    assert_eq!(lazy.verdict, Verdict::Deny);
+    assert_eq!(
+        (lazy.verdict, &lazy.rule_ids),
+        (eager.verdict, &eager.rule_ids)
+    );
+    assert!(lazy.audit_index.is_some());
+
+    // A failure to produce the result is the caller's error, and nothing is decided.
+    let recorded = h.sink.events().len();
+    assert_eq!(
+        h.guard
+            .check_result_with(&order, || Err::<Value, _>("no result")),
+        Err("no result")
+    );
+    assert_eq!(h.sink.events().len(), recorded);
+}
+
+#[test]
+fn result_rules_are_found_by_exact_name_and_by_tool_pattern() {
+    let globbed = Policy::from_text(
+        "rules:\n  - id: r\n    phase: post\n    match: {tool: \"db_*\"}\n    effect: deny\n",
+        Format::Yaml,
+        "p.yaml",
+    )
+    .unwrap();
+    assert!(globbed.has_result_rules_for("db_query"));
+    assert!(!globbed.has_result_rules_for("lookup_order"));
+    // Call rules are not result rules.
+    assert!(!policy().has_result_rules_for("send_email"));
+    assert!(policy().has_result_rules_for("lookup_order"));
+}

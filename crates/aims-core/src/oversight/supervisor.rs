@@ -273,6 +273,11 @@ impl Supervisor {
         self.supervise_result(call, result, self.guard.check_result(call, result))
     }
 
+    /// Whether `pii_in_result` triggers make the supervisor scan results.
+    pub fn scans_results(&self) -> bool {
+        self.scanner.is_some()
+    }
+
     /// What [`Supervisor::check_result`] does after the guard decided the result.
     pub fn supervise_result(
         &self,

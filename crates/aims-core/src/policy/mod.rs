@@ -272,6 +272,15 @@ impl Policy {
         self.evaluate(Phase::Post, call, Some(result))
     }
 
+    /// Whether any result rule can apply to calls of `tool` (a rule naming it, or a tool
+    /// pattern that matches it). When none can, every result of the tool is allowed as it is.
+    pub fn has_result_rules_for(&self, tool: &str) -> bool {
+        let mut any = false;
+        self.post
+            .for_each_candidate(&self.rules, tool, |_| any = true);
+        any
+    }
+
     fn evaluate(&self, phase: Phase, call: &ToolCall, result: Option<&Value>) -> Evaluation {
         let index = match phase {
             Phase::Pre => &self.pre,
