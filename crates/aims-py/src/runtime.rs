@@ -152,14 +152,16 @@ impl Runtime {
     }
 
     /// The hot path after a call returned: records the ok outcome, then decides its result.
-    /// Raises ``AimsError`` when the outcome cannot be recorded (the result is withheld).
+    /// Returns ``None`` when the result may be returned as it is (no decision object is built
+    /// for the common case), else the result's decision. Raises ``AimsError`` when the outcome
+    /// cannot be recorded (the result is withheld).
     fn complete(
         &self,
         py: Python<'_>,
         decision: &Decision,
         duration_us: u64,
         result: &Bound<'_, PyAny>,
-    ) -> PyResult<Decision> {
+    ) -> PyResult<Option<Decision>> {
         // The result is converted only when something can see it (a result rule for the
         // tool, or oversight scanning results), taking the GIL back for that.
         let result = result.clone().unbind();
@@ -169,7 +171,8 @@ impl Runtime {
                 Python::attach(|py| to_value(result.bind(py)))
             })
         })?;
-        Ok(Decision::new(post, Arc::clone(&decision.call)))
+        let post = Decision::new(post, Arc::clone(&decision.call));
+        Ok((!post.inner.may_proceed() || post.redacts()).then_some(post))
     }
 
     /// A copy of ``value`` with what ``decision`` names masked.

@@ -304,6 +304,8 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
 
     def after(decision: Any, started: int, result: Any) -> Any:
         post = complete(decision, (_now_ns() - started) // 1000, result)
+        if post is None:
+            return result
         if not post.may_proceed:
             raise PolicyDenied(post)
         if post.redacts:
