@@ -213,6 +213,8 @@ function wrap(fn, options) {
     if (post.verdict === 'redact' && !post.shadow) return guard.applyRedactions(post, result).value
     return result
   }
+  // The shared part of every call, converted to the native form once.
+  const template = guard.__tool(base)
   const describe = (list) => {
     const map = mapping.choose ? mapping.choose(list) : mapping
     return { map, call: { ...base, args: map.toArgs(list) } }
@@ -293,30 +295,30 @@ function wrap(fn, options) {
   // object is built, converted back or traversed; only a refusal or a redaction of the
   // result comes back as a decision.
   function runEntered(self, list, entered) {
-    const started = performance.now()
     let result
     try {
       result = fn.apply(self, list)
     } catch (err) {
-      failEntered(entered, started, err)
+      failEntered(entered, err)
       throw err
     }
-    if (!isThenable(result)) return releaseEntered(entered, started, result)
+    if (!isThenable(result)) return releaseEntered(entered, result)
     return Promise.resolve(result).then(
-      (settled) => releaseEntered(entered, started, settled),
+      (settled) => releaseEntered(entered, settled),
       (err) => {
-        failEntered(entered, started, err)
+        failEntered(entered, err)
         throw err
       },
     )
   }
-  const releaseEntered = (entered, started, result) => {
-    const post = guard.__finish(entered, performance.now() - started, result === undefined ? null : result)
+  // The entered call is timed natively, from the moment it was let through.
+  const releaseEntered = (entered, result) => {
+    const post = guard.__finish(entered, result === undefined ? null : result)
     return post === null ? result : release(post, result)
   }
-  const failEntered = (entered, started, err) => {
+  const failEntered = (entered, err) => {
     try {
-      guard.__fail(entered, performance.now() - started, String(err))
+      guard.__fail(entered, String(err))
     } catch {
       // The tool's own error is rethrown.
     }
@@ -330,13 +332,14 @@ function wrap(fn, options) {
         return runAsync(this, list, map, call, await decideAsync(call))
       }
     : function (...list) {
-        const { map, call } = describe(list)
+        const map = mapping.choose ? mapping.choose(list) : mapping
+        const args = map.toArgs(list)
         // Either a number naming a call that runs unchanged (kept native until its outcome
         // is recorded), or the decision (an object).
-        const entered = guard.__enter(call)
+        const entered = guard.__enter(template, args)
         if (typeof entered === 'number') return runEntered(this, list, entered)
         admit(entered)
-        return runSync(this, list, map, call, entered)
+        return runSync(this, list, map, { ...base, args }, entered)
       }
   // The same call after its approval request `requestId` was approved: it must be the call
   // approved (agent, tool, arguments), the policy in force is asked again, and it runs once.

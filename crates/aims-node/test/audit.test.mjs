@@ -95,3 +95,26 @@ test('bad log options throw before anything is recorded', () => {
   assert.throws(() => new Guard({ policyText: REFUND_POLICY, auditDir: tempDir(), durability: 'sometimes' }), AimsError)
   assert.throws(() => AuditLog.verify(tempDir()), AuditError)
 })
+
+test('a sync call records how long the tool ran, and its error when it throws', () => {
+  const auditDir = join(tempDir(), 'audit')
+  const guard = new Guard({ policyText: 'default: allow\nrules: []\n', auditDir, durability: 'none' })
+  const busy = guard.wrap(function busy(ms) {
+    const end = Date.now() + ms
+    while (Date.now() < end);
+    if (ms > 20) throw new Error('too slow')
+    return ms
+  }, { agent })
+  assert.equal(busy(20), 20)
+  assert.throws(() => busy(25), /too slow/)
+  guard.flush()
+  const outcomes = []
+  for (let index = 0; index < AuditLog.verify(auditDir).records; index++) {
+    const { event } = JSON.parse(AuditLog.prove(auditDir, index).record)
+    if (event.kind === 'outcome') outcomes.push(event)
+  }
+  assert.deepEqual(outcomes.map((o) => o.status), ['ok', 'error'])
+  assert.ok(outcomes[0].duration_us >= 20_000, `${outcomes[0].duration_us} us`)
+  assert.ok(outcomes[1].duration_us >= 25_000, `${outcomes[1].duration_us} us`)
+  assert.match(outcomes[1].error, /too slow/)
+})

@@ -205,9 +205,9 @@ test('a synchronous loop of wrapped calls holds no memory per call', () => {
 
 test('an entered call finishes once', () => {
   const guard = newGuard()
-  const handle = guard.__enter({ tool: 'get_weather', agentId: agent, args: { city: 'A1' } })
+  const handle = guard.__enter(guard.__tool({ tool: 'get_weather', agentId: agent }), { city: 'A1' })
   assert.equal(typeof handle, 'number')
-  assert.equal(guard.__finish(handle, 0.1, { city: 'A1' }), null)
-  assert.throws(() => guard.__finish(handle, 0.1, null), AimsError)
-  assert.throws(() => guard.__fail(handle, 0.1, 'late'), AimsError)
+  assert.equal(guard.__finish(handle, { city: 'A1' }), null)
+  assert.throws(() => guard.__finish(handle, null), AimsError)
+  assert.throws(() => guard.__fail(handle, 'late'), AimsError)
 })
