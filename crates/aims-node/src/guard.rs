@@ -12,8 +12,8 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Mutex, MutexGuard};
-use std::time::Instant;
 use std::time::Duration;
+use std::time::Instant;
 
 use aims_core::guard::{self, ToolOutcome};
 use aims_core::policy::{Format, Policy, PolicyError};

@@ -102,19 +102,33 @@ fn write_value(value: &Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Object(members) => {
-            let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
-            sorted.sort_by(|(a, _), (b, _)| utf16_order(a, b));
             out.push(b'{');
-            for (i, (key, item)) in sorted.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_string(key, out);
-                out.push(b':');
-                write_value(item, out);
+            // Members already in canonical order (one member, or sorted by the sender) are
+            // written as they are, without collecting and sorting them.
+            let in_order = members
+                .keys()
+                .zip(members.keys().skip(1))
+                .all(|(a, b)| utf16_order(a, b).is_lt());
+            if in_order {
+                write_members(members.iter(), out);
+            } else {
+                let mut sorted: Vec<(&String, &Value)> = members.iter().collect();
+                sorted.sort_by(|(a, _), (b, _)| utf16_order(a, b));
+                write_members(sorted.into_iter(), out);
             }
             out.push(b'}');
         }
+    }
+}
+
+fn write_members<'a>(members: impl Iterator<Item = (&'a String, &'a Value)>, out: &mut Vec<u8>) {
+    for (i, (key, item)) in members.enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_string(key, out);
+        out.push(b':');
+        write_value(item, out);
     }
 }
 

@@ -44,7 +44,8 @@ pub(crate) fn decide(
     };
 
     let mut reasons = Vec::with_capacity(evaluation.matches.len().max(1));
-    let mut effects = Vec::with_capacity(evaluation.matches.len());
+    // The strongest effect so far: what `Policy::combine` takes the maximum of.
+    let mut strongest: Option<Verdict> = None;
     let mut counted: Vec<LimitOutcome> = Vec::new();
     for m in &evaluation.matches {
         let rule = &rules[m.rule];
@@ -54,7 +55,7 @@ pub(crate) fn decide(
         };
         let reason = match outcomes.iter().find(|o| o.exceeded) {
             Some(exceeded) => {
-                effects.push(Verdict::Deny);
+                strongest = strongest.max(Some(Verdict::Deny));
                 Reason {
                     code: exceeded.code.to_owned(),
                     rule_id: Some(rule.id().to_owned()),
@@ -62,7 +63,7 @@ pub(crate) fn decide(
                 }
             }
             None => {
-                effects.push(rule.effect());
+                strongest = strongest.max(Some(rule.effect()));
                 Reason {
                     code: if m.certain {
                         "rule_matched"
@@ -78,7 +79,7 @@ pub(crate) fn decide(
         reasons.push(reason);
         counted.extend(outcomes);
     }
-    let verdict = policy.combine(phase, effects.iter().copied());
+    let verdict = policy.combine(phase, strongest.into_iter());
     if evaluation.matches.is_empty() {
         reasons.push(default_reason(phase, verdict));
     }

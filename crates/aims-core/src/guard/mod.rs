@@ -229,7 +229,6 @@ impl Guard {
         } else {
             Phase::Pre
         };
-        let decision_id = shared.ids.next();
         let context = Context {
             policy,
             limits: &shared.limits,
@@ -240,14 +239,15 @@ impl Guard {
                 &context,
                 call,
                 result,
-                decision_id.clone(),
+                shared.ids.next(),
                 shared.clock.now(),
             )
         }));
         let mut decision = match decided {
             Ok(Ok(decision)) => decision,
+            // The failed decision's id went with it; the denial gets its own.
             Ok(Err(_)) | Err(_) => {
-                decide::internal_error(policy.version(), phase, decision_id, shared.shadow)
+                decide::internal_error(policy.version(), phase, shared.ids.next(), shared.shadow)
             }
         };
         let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);

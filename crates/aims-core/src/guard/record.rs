@@ -10,6 +10,7 @@ use serde_json::Value;
 use super::mask::{self, Masker};
 use super::{Decision, ToolCall};
 use crate::audit::{AuditSink, DecisionEvent};
+use crate::canonical;
 
 /// Unique decision ids: a random per-guard prefix and a counter, 32 hex digits. Cheap enough
 /// for the hot path (no system call per id), unique across processes through the prefix.
@@ -38,7 +39,10 @@ impl DecisionIds {
 
     pub(crate) fn next(&self) -> String {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
-        format!("{:016x}{n:016x}", self.prefix)
+        let mut id = [0u8; 16];
+        id[..8].copy_from_slice(&self.prefix.to_be_bytes());
+        id[8..].copy_from_slice(&n.to_be_bytes());
+        canonical::lower_hex(&id)
     }
 }
 
@@ -89,5 +93,9 @@ mod tests {
             .collect();
         assert_eq!(ids.len(), 2000);
         assert!(ids.iter().all(|id| id.len() == 32));
+        // The prefix, then the counter, both as 16 hex digits.
+        let third = first.next();
+        assert_eq!(third[16..], format!("{:016x}", 1000));
+        assert_eq!(third[..16], format!("{:016x}", first.prefix));
     }
 }
