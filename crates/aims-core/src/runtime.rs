@@ -251,19 +251,20 @@ impl Runtime {
     }
 
     /// [`Runtime::check_result`] for a result that costs something to produce (a binding
-    /// converting it from its language): `result` is called only when the result can change
-    /// the decision or feed oversight (see [`Guard::check_result_with`]; with `pii_in_result`
-    /// incident triggers it is always called).
-    pub fn check_result_with<E>(
+    /// converting it from its language), when all the caller needs is whether the result
+    /// passes as it is: `None` when nothing can see the result (see
+    /// [`Guard::check_result_when_seen`]), else its decision. With `pii_in_result` incident
+    /// triggers every result is produced and scanned.
+    pub fn check_result_when_seen<E>(
         &self,
         call: &ToolCall,
         result: impl FnOnce() -> Result<Value, E>,
-    ) -> Result<Decision, E> {
+    ) -> Result<Option<Decision>, E> {
         if self.supervisor().is_some_and(Supervisor::scans_results) {
-            return Ok(self.check_result(call, &result()?));
+            return Ok(Some(self.check_result(call, &result()?)));
         }
         // A supervisor that scans no results does nothing more with them.
-        self.inner.guard.check_result_with(call, result)
+        self.inner.guard.check_result_when_seen(call, result)
     }
 
     /// Clears an approved call to run now: the call must hash to the one approved and the

@@ -335,14 +335,22 @@ incidents:
 
     // pii_in_result triggers read every result: it is produced, and the card opens an incident.
     let overseen = open(scanning, Some("scan.db"));
-    let decision = overseen.check_result_with(&call, &mut produce).unwrap();
-    assert!(decision.may_proceed());
+    let decision = overseen
+        .check_result_when_seen(&call, &mut produce)
+        .unwrap();
+    assert!(decision.is_some_and(|decision| decision.may_proceed()));
     assert_eq!(overseen.incidents().unwrap().list(None).unwrap().len(), 1);
 
     // Neither a result rule nor a scanning trigger: nothing can see the result.
     let plain = open(POLICY, None);
-    plain.check_result_with(&call, &mut produce).unwrap();
+    assert!(plain
+        .check_result_when_seen(&call, &mut produce)
+        .unwrap()
+        .is_none());
     let unscanned = open(OVERSEEN, Some("plain.db"));
-    unscanned.check_result_with(&call, &mut produce).unwrap();
+    assert!(unscanned
+        .check_result_when_seen(&call, &mut produce)
+        .unwrap()
+        .is_none());
     assert_eq!(produced, 1);
 }

@@ -317,8 +317,10 @@ impl Guard {
         }
         let post = self
             .runtime
-            .check_result_with(&call, || env.from_js_value::<Value, _>(result))?;
-        Ok((!runs_unchanged(&post)).then(|| Decision::from(post)))
+            .check_result_when_seen(&call, || env.from_js_value::<Value, _>(result))?;
+        Ok(post
+            .filter(|post| !runs_unchanged(post))
+            .map(Decision::from))
     }
 
     /// Records that an entered call threw `error` (masked before it is recorded).

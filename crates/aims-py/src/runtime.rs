@@ -167,12 +167,13 @@ impl Runtime {
         let result = result.clone().unbind();
         let post = py.detach(|| {
             self.record(decision, &ToolOutcome::ok(duration(duration_us)))?;
-            self.inner.check_result_with(&decision.call, || {
+            self.inner.check_result_when_seen(&decision.call, || {
                 Python::attach(|py| to_value(result.bind(py)))
             })
         })?;
-        let post = Decision::new(post, Arc::clone(&decision.call));
-        Ok((!post.inner.may_proceed() || post.redacts()).then_some(post))
+        Ok(post
+            .map(|post| Decision::new(post, Arc::clone(&decision.call)))
+            .filter(|post| !post.inner.may_proceed() || post.redacts()))
     }
 
     /// A copy of ``value`` with what ``decision`` names masked.

@@ -195,21 +195,36 @@ impl Guard {
     }
 
     /// [`Guard::check_result`] for a result that costs something to produce (a binding
-    /// converting it from its language): `result` is called only when a result rule of the
-    /// policy in force names the call's tool. Otherwise no rule can see the result and it is
-    /// decided (allowed, unrecorded) without it. The same policy decides both ways, so a
-    /// reload in between cannot let a result skip a rule.
-    pub fn check_result_with<E>(
+    /// converting it from its language), when all the caller needs is whether the result passes
+    /// as it is. When no result rule of the policy in force names the call's tool, nothing can
+    /// see the result: `result` is not called, the result passes unchanged (`None`, counted in
+    /// the metrics as an allowed result, as [`Guard::check_result`] would) and no decision is
+    /// built. Otherwise `result` is called and its decision returned. One policy snapshot
+    /// decides both ways, so a reload in between cannot let a result skip a rule.
+    pub fn check_result_when_seen<E>(
         &self,
         call: &ToolCall,
         result: impl FnOnce() -> Result<Value, E>,
-    ) -> Result<Decision, E> {
+    ) -> Result<Option<Decision>, E> {
+        let started = Instant::now();
         let policy = self.shared.policy.load();
         if !policy.has_result_rules_for(&call.tool) {
-            return Ok(self.decide_and_record_under(&policy, call, Some(&Value::Null)));
+            let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            self.shared.metrics.observe(
+                Phase::Post,
+                Verdict::Allow,
+                &call.agent_id,
+                &call.tool,
+                eval_ns,
+            );
+            return Ok(None);
         }
         let result = result()?;
-        Ok(self.decide_and_record_under(&policy, call, Some(&result)))
+        Ok(Some(self.decide_and_record_under(
+            &policy,
+            call,
+            Some(&result),
+        )))
     }
 
     fn decide_and_record(&self, call: &ToolCall, result: Option<&Value>) -> Decision {

@@ -716,42 +716,50 @@ fn a_result_is_produced_only_when_a_result_rule_can_see_it() {
         }
     };
 
-    // No result rule names send_email: the result is never produced, and the decision is the
-    // one any result gets (allowed, unrecorded).
+    // No result rule names send_email: the result is never produced, passes unchanged, and is
+    // counted as an allowed result, as check_result would decide and count it.
     let mail = email("jo@example.com");
-    let lazy = h
+    let unseen = h
         .guard
-        .check_result_with(&mail, produce(json!({"internal": 1})))
+        .check_result_when_seen(&mail, produce(json!({"internal": 1})))
         .unwrap();
+    assert!(unseen.is_none());
     assert_eq!(produced.load(Ordering::SeqCst), 0);
     let eager = h.guard.check_result(&mail, &json!({"internal": 1}));
-    assert_eq!((lazy.verdict, lazy.audit_index), (Verdict::Allow, None));
-    assert_eq!(
-        (lazy.verdict, &lazy.rule_ids),
-        (eager.verdict, &eager.rule_ids)
-    );
+    assert_eq!((eager.verdict, eager.audit_index), (Verdict::Allow, None));
+    let post_allows = |guard: &Guard| {
+        guard
+            .metrics()
+            .decisions
+            .iter()
+            .filter(|c| c.phase == Phase::Post && c.verdict == Verdict::Allow)
+            .map(|c| c.count)
+            .sum::<u64>()
+    };
+    assert_eq!(post_allows(&h.guard), 2);
 
     // Result rules name lookup_order: the result is produced and decided as check_result does.
     let order = ToolCall::new("cs-agent", "lookup_order", json!({"order_id": "o-1"}));
     let secret = json!({"internal": true});
-    let lazy = h
+    let seen = h
         .guard
-        .check_result_with(&order, produce(secret.clone()))
+        .check_result_when_seen(&order, produce(secret.clone()))
+        .unwrap()
         .unwrap();
     assert_eq!(produced.load(Ordering::SeqCst), 1);
     let eager = h.guard.check_result(&order, &secret);
-    assert_eq!(lazy.verdict, Verdict::Deny);
+    assert_eq!(seen.verdict, Verdict::Deny);
     assert_eq!(
-        (lazy.verdict, &lazy.rule_ids),
+        (seen.verdict, &seen.rule_ids),
         (eager.verdict, &eager.rule_ids)
     );
-    assert!(lazy.audit_index.is_some());
+    assert!(seen.audit_index.is_some());
 
     // A failure to produce the result is the caller's error, and nothing is decided.
     let recorded = h.sink.events().len();
     assert_eq!(
         h.guard
-            .check_result_with(&order, || Err::<Value, _>("no result")),
+            .check_result_when_seen(&order, || Err::<Value, _>("no result")),
         Err("no result")
     );
     assert_eq!(h.sink.events().len(), recorded);
