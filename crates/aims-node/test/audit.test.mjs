@@ -100,8 +100,9 @@ test('a sync call records how long the tool ran, and its error when it throws', 
   const auditDir = join(tempDir(), 'audit')
   const guard = new Guard({ policyText: 'default: allow\nrules: []\n', auditDir, durability: 'none' })
   const busy = guard.wrap(function busy(ms) {
-    const end = Date.now() + ms
-    while (Date.now() < end);
+    // performance.now(), not Date.now(): whole milliseconds would end the wait up to 1 ms early.
+    const end = performance.now() + ms
+    while (performance.now() < end);
     if (ms > 20) throw new Error('too slow')
     return ms
   }, { agent })
