@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use aims_core::model::{IncidentStatus, Severity};
 use aims_core::oversight::incidents::IncidentUpdate;
-use aims_core::oversight::Supervisor;
+use aims_core::oversight::{ApprovalError, Approvals as CoreApprovals, Supervisor};
 use aims_core::runtime::Runtime as CoreRuntime;
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::convert::serialize_to_py;
@@ -40,6 +41,18 @@ impl Approvals {
             runtime: runtime.clone(),
         })
     }
+
+    /// Runs `step` on the core approvals without the GIL and returns what it gives as a dict
+    /// (or a list of them); the shape every approval method shares.
+    fn without_gil<'py, T, F>(&self, py: Python<'py>, step: F) -> PyResult<Bound<'py, PyAny>>
+    where
+        T: Serialize + Send,
+        F: FnOnce(&CoreApprovals) -> Result<T, ApprovalError> + Send,
+    {
+        let approvals = supervisor(&self.runtime)?.approvals();
+        let answer = py.detach(|| step(approvals)).map_err(aims_error)?;
+        serialize_to_py(py, &answer)
+    }
 }
 
 #[pymethods]
@@ -56,11 +69,7 @@ impl Approvals {
         role: &str,
         note: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let approvals = supervisor(&self.runtime)?.approvals();
-        let request = py
-            .detach(|| approvals.approve(id, approver, role, note))
-            .map_err(aims_error)?;
-        serialize_to_py(py, &request)
+        self.without_gil(py, |approvals| approvals.approve(id, approver, role, note))
     }
 
     /// Rejects request ``id``; one rejection by an allowed role resolves it.
@@ -73,18 +82,12 @@ impl Approvals {
         role: &str,
         note: Option<&str>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let approvals = supervisor(&self.runtime)?.approvals();
-        let request = py
-            .detach(|| approvals.reject(id, approver, role, note))
-            .map_err(aims_error)?;
-        serialize_to_py(py, &request)
+        self.without_gil(py, |approvals| approvals.reject(id, approver, role, note))
     }
 
     /// Request ``id`` now, without blocking (an expired window is settled first).
     fn status<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyAny>> {
-        let approvals = supervisor(&self.runtime)?.approvals();
-        let request = py.detach(|| approvals.status(id)).map_err(aims_error)?;
-        serialize_to_py(py, &request)
+        self.without_gil(py, |approvals| approvals.status(id))
     }
 
     /// Blocks (without the GIL) until request ``id`` is resolved or ``timeout`` seconds pass;
@@ -92,18 +95,12 @@ impl Approvals {
     fn wait<'py>(&self, py: Python<'py>, id: &str, timeout: f64) -> PyResult<Bound<'py, PyAny>> {
         let timeout = Duration::try_from_secs_f64(timeout.max(0.0))
             .map_err(|err| aims_error(format!("bad timeout: {err}")))?;
-        let approvals = supervisor(&self.runtime)?.approvals();
-        let request = py
-            .detach(|| approvals.wait(id, timeout))
-            .map_err(aims_error)?;
-        serialize_to_py(py, &request)
+        self.without_gil(py, |approvals| approvals.wait(id, timeout))
     }
 
     /// Requests waiting for votes, oldest first.
     fn pending<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let approvals = supervisor(&self.runtime)?.approvals();
-        let requests = py.detach(|| approvals.pending()).map_err(aims_error)?;
-        serialize_to_py(py, &requests)
+        self.without_gil(py, |approvals| approvals.pending())
     }
 
     /// Clears the approved call ``decision`` was about to run now: the call must be the one
