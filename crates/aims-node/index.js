@@ -215,8 +215,10 @@ function wrap(fn, options) {
   }
   // The shared part of every call, converted to the native form once.
   const template = guard.__tool(base)
+  // The argument mapping for this argument list (a named-argument object or positional).
+  const mapFor = (list) => (mapping.choose ? mapping.choose(list) : mapping)
   const describe = (list) => {
-    const map = mapping.choose ? mapping.choose(list) : mapping
+    const map = mapFor(list)
     return { map, call: { ...base, args: map.toArgs(list) } }
   }
   const elapsed = (started) => ({ durationMs: performance.now() - started })
@@ -332,7 +334,7 @@ function wrap(fn, options) {
         return runAsync(this, list, map, call, await decideAsync(call))
       }
     : function (...list) {
-        const map = mapping.choose ? mapping.choose(list) : mapping
+        const map = mapFor(list)
         const args = map.toArgs(list)
         // Either a number naming a call that runs unchanged (kept native until its outcome
         // is recorded), or the decision (an object).
