@@ -15,6 +15,8 @@ pub mod canonical;
 pub mod catalog;
 pub mod guard;
 pub mod model;
+#[cfg(feature = "otel")]
+pub mod otel;
 pub mod oversight;
 pub mod pii;
 pub mod policy;
