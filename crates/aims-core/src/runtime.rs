@@ -58,6 +58,11 @@ pub struct RuntimeConfig {
     /// Evaluate and record, but let every call proceed.
     #[serde(default)]
     pub shadow: bool,
+    /// An OpenTelemetry collector's OTLP/HTTP base URL (e.g. `http://127.0.0.1:4318`): every
+    /// recorded decision is also exported as a span, with the clause 9.1 metrics. Needs the
+    /// `otel` feature; export never changes a decision or blocks a call (`docs/fleet.md`).
+    #[serde(default)]
+    pub otlp_endpoint: Option<String>,
 }
 
 /// The durability modes of the audit log, by name.
@@ -176,6 +181,7 @@ impl Runtime {
                 None,
             ),
         };
+        let sink = with_export(sink, config.otlp_endpoint.as_deref())?;
         builder = builder.sink(Arc::clone(&sink));
         let guard = builder.build();
         let supervisor = match &config.oversight_store {
@@ -327,6 +333,38 @@ impl Runtime {
             log.checkpoint()?;
         }
         Ok(())
+    }
+}
+
+/// `sink`, exporting what it records to the OpenTelemetry collector at `endpoint` if one is set.
+#[cfg(feature = "otel")]
+fn with_export(
+    sink: Arc<dyn AuditSink>,
+    endpoint: Option<&str>,
+) -> Result<Arc<dyn AuditSink>, RuntimeError> {
+    use crate::otel::{OtelOptions, OtelSink};
+    match endpoint {
+        Some(endpoint) => Ok(Arc::new(
+            OtelSink::new(sink, &OtelOptions::new(endpoint))
+                .map_err(|err| RuntimeError::Config(err.to_string()))?,
+        )),
+        None => Ok(sink),
+    }
+}
+
+/// Without the `otel` feature, asking for export is a configuration error rather than a
+/// silent no-op.
+#[cfg(not(feature = "otel"))]
+fn with_export(
+    sink: Arc<dyn AuditSink>,
+    endpoint: Option<&str>,
+) -> Result<Arc<dyn AuditSink>, RuntimeError> {
+    match endpoint {
+        Some(_) => Err(RuntimeError::Config(
+            "otlp_endpoint is set but this build has no OpenTelemetry export (cargo feature `otel`)"
+                .into(),
+        )),
+        None => Ok(sink),
     }
 }
 

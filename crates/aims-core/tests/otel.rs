@@ -157,7 +157,7 @@ fn collect(
                         .resource
                         .as_ref()
                         .and_then(|r| string_attribute(&r.attributes, "service.name"));
-                    assert_eq!(service.as_deref(), Some("refund-agent"));
+                    assert!(matches!(service.as_deref(), Some("refund-agent" | "aims")));
                     for scope in resource.scope_spans {
                         spans.extend(scope.spans);
                     }
@@ -335,4 +335,22 @@ fn an_endpoint_that_is_not_an_http_url_is_refused_at_start() {
     let err = OtelSink::new(log, &OtelOptions::new("127.0.0.1:4318")).unwrap_err();
     assert!(matches!(err, OtelError::Endpoint(_)), "{err}");
     assert!(err.to_string().contains("http://127.0.0.1:4318"));
+}
+
+#[test]
+fn a_runtime_configured_with_an_otlp_endpoint_exports_its_decisions() {
+    let (endpoint, receiver) = start_receiver();
+    let config = json!({"policy_text": POLICY, "otlp_endpoint": endpoint}).to_string();
+    let runtime = aims_core::runtime::Runtime::from_json(&config).unwrap();
+    let decision = runtime.check(&ToolCall::new("a", "shell", json!({})));
+    assert_eq!(decision.verdict, Verdict::Deny);
+    // Dropping the runtime shuts the exporter down, which exports what is queued.
+    drop(runtime);
+    let (spans, _) = collect(&receiver, Duration::from_millis(500));
+    assert_eq!(spans.len(), 1);
+    assert_eq!(spans[0].name, "execute_tool shell");
+    assert_eq!(
+        int_attribute(&spans[0].attributes, "aims.log.index").map(|i| i as u64),
+        decision.audit_index
+    );
 }

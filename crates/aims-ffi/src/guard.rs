@@ -143,6 +143,8 @@ impl Guard {
             oversight_store: config.approval_store_path.map(Into::into),
             register_dir: config.register_dir.map(Into::into),
             shadow: config.shadow,
+            // These options do not expose OpenTelemetry export yet.
+            otlp_endpoint: None,
         };
         let runtime = Runtime::open_with_notifiers(config, notifiers)?;
         Ok(Arc::new(Self {

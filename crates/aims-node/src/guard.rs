@@ -157,6 +157,8 @@ impl Guard {
             shadow: options.shadow.unwrap_or(false),
             oversight_store: options.oversight_store.map(PathBuf::from),
             register_dir: options.register_dir.map(PathBuf::from),
+            // These options do not expose OpenTelemetry export yet.
+            otlp_endpoint: None,
         };
         let runtime = Runtime::open(config).map_err(|err| errors::runtime(&env, err))?;
         Ok(Guard {
