@@ -29,6 +29,8 @@ enum Command {
     Check(cmd::check::Args),
     /// List, show, update and export the incidents in an oversight store.
     Incident(cmd::incident::Args),
+    /// The MCP gateway: `aims mcp proxy -- SERVER...` guards a downstream MCP server's tools.
+    Mcp(cmd::mcp::Args),
     /// Find or mask PII and secrets (emails, cards, IBANs, national ids, keys, tokens).
     Pii(cmd::pii::Args),
     /// Validate guard policies and explain their decisions.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
         Command::Check(args) => cmd::check::run(args),
         Command::Demo(args) => cmd::demo::run(args),
         Command::Incident(args) => cmd::incident::run(args),
+        Command::Mcp(args) => cmd::mcp::run(args),
         Command::Pii(args) => cmd::pii::run(args),
         Command::Policy(args) => cmd::policy::run(args),
         Command::Register(args) => cmd::register::run(args),

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod check;
 pub mod demo;
 pub mod incident;
+pub mod mcp;
 pub mod pii;
 pub mod policy;
 pub mod register;
