@@ -27,6 +27,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Decide one tool call with a policy (a pre-tool hook): exit 0 proceed, 1 blocked.
     Check(cmd::check::Args),
+    /// A coding agent's tool-call hook (Claude Code, Codex, Gemini CLI, Cursor, Copilot CLI).
+    Hook(cmd::hook::Args),
     /// List, show, update and export the incidents in an oversight store.
     Incident(cmd::incident::Args),
     /// The MCP gateway: `aims mcp proxy -- SERVER...` guards a downstream MCP server's tools.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Check(args) => cmd::check::run(args),
         Command::Demo(args) => cmd::demo::run(args),
+        Command::Hook(args) => cmd::hook::run(args),
         Command::Incident(args) => cmd::incident::run(args),
         Command::Mcp(args) => cmd::mcp::run(args),
         Command::Pii(args) => cmd::pii::run(args),

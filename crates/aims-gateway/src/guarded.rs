@@ -9,7 +9,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use aims_core::guard::{Decision, ToolCall, ToolOutcome, Verdict};
+use aims_core::guard::{Decision, Reason, ToolCall, ToolOutcome, Verdict};
+use aims_core::policy::Policy;
 use aims_core::oversight::approvals::call_binding_hash;
 use aims_core::oversight::ApprovalStatus;
 use aims_core::runtime::Runtime;
@@ -94,7 +95,7 @@ impl Gate {
             }
         }
         if !decision.may_proceed() {
-            return Admission::Refused(refusal(&decision));
+            return Admission::Refused(self.refusal(&decision));
         }
         let mut args = call.args.clone();
         let redacted = decision.verdict == Verdict::Redact && !decision.shadow;
@@ -145,7 +146,7 @@ impl Gate {
     pub fn screen_result(&self, call: &ToolCall, mut result: Value) -> Screened {
         let decision = self.runtime.check_result(call, &result);
         if !decision.may_proceed() {
-            return Screened::Withheld(refusal(&decision));
+            return Screened::Withheld(self.refusal(&decision));
         }
         if decision.verdict == Verdict::Redact && !decision.shadow {
             self.runtime
@@ -183,6 +184,10 @@ impl Gate {
     /// Makes every record durable and signs a checkpoint.
     pub fn flush(&self) -> Result<(), String> {
         self.runtime.flush().map_err(|err| err.to_string())
+    }
+
+    fn refusal(&self, decision: &Decision) -> Refusal {
+        refusal(&self.runtime.guard().policy(), decision)
     }
 
     fn binding(&self, call: &ToolCall) -> String {
@@ -232,10 +237,20 @@ impl Gate {
     }
 }
 
-fn refusal(decision: &Decision) -> Refusal {
+/// The refusal of a decision, with the reasons of the rules that gave its verdict (not those of
+/// weaker rules that also matched).
+fn refusal(policy: &Policy, decision: &Decision) -> Refusal {
+    let gave_verdict = |reason: &&Reason| match &reason.rule_id {
+        Some(id) => policy
+            .rules()
+            .iter()
+            .any(|rule| rule.id() == id && rule.effect() == decision.verdict),
+        None => true,
+    };
     let reason = decision
         .reasons
         .iter()
+        .filter(gave_verdict)
         .map(|reason| reason.message.as_str())
         .collect::<Vec<_>>()
         .join("; ");

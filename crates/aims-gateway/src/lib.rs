@@ -3,4 +3,5 @@
 //! (`guarded`).
 
 pub mod guarded;
+pub mod hook;
 pub mod mcp;

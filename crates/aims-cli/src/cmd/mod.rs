@@ -5,6 +5,7 @@ pub mod audit;
 pub mod catalog;
 pub mod check;
 pub mod demo;
+pub mod hook;
 pub mod incident;
 pub mod mcp;
 pub mod pii;
