@@ -102,7 +102,7 @@ fn the_example_policy_decides_the_customer_service_calls() {
                 "send_email",
                 json!({"to": "jo@gmail.com", "subject": "Refund", "body": "Done."}),
             ),
-            0,
+            3,
             "redact",
         ),
         (
@@ -256,4 +256,31 @@ fn explain_prints_every_rule_and_why() {
         .find(|r| r["id"] == "result-pii-redact")
         .unwrap();
     assert_eq!(result_rule["outcome"], "other_phase");
+}
+
+#[test]
+fn check_prints_masked_arguments_on_redact_and_exits_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("policy.yaml");
+    std::fs::write(
+        &policy,
+        "default: allow\nrules:\n  - id: mask-cards\n    match: {tool: pay}\n    effect: redact\n    redact: {entities: [CREDIT_CARD]}\n",
+    )
+    .unwrap();
+    let call = json!({"agent_id": "a", "tool": "pay", "args": {"note": "card 4111 1111 1111 1111", "amount": 5}});
+    let (code, printed) = check(&policy, &[], call.clone());
+    assert_eq!(code, Some(3));
+    assert_eq!(printed["verdict"], "redact");
+    assert_eq!(
+        printed["args"],
+        json!({"note": "card <CREDIT_CARD>", "amount": 5})
+    );
+    assert!(!printed.to_string().contains("4111 1111"));
+    // Other verdicts print no arguments and keep their exit codes.
+    let (code, printed) = check(
+        &policy,
+        &[],
+        json!({"agent_id": "a", "tool": "other", "args": {}}),
+    );
+    assert_eq!((code, printed.get("args")), (Some(0), None));
 }

@@ -10,9 +10,9 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use aims_core::guard::{Decision, Reason, ToolCall, ToolOutcome, Verdict};
-use aims_core::policy::Policy;
 use aims_core::oversight::approvals::call_binding_hash;
 use aims_core::oversight::ApprovalStatus;
+use aims_core::policy::Policy;
 use aims_core::runtime::Runtime;
 use serde_json::Value;
 
@@ -167,7 +167,12 @@ impl Gate {
     ) -> Result<Admission, String> {
         let approvals = self.runtime.approvals().map_err(|err| err.to_string())?;
         approvals
-            .approve(approval_id, approver, role, Some("approved at the MCP client"))
+            .approve(
+                approval_id,
+                approver,
+                role,
+                Some("approved at the MCP client"),
+            )
             .map_err(|err| err.to_string())?;
         Ok(self.admit(call))
     }
@@ -176,7 +181,12 @@ impl Gate {
     pub fn reject(&self, approval_id: &str, approver: &str, role: &str) -> Result<(), String> {
         let approvals = self.runtime.approvals().map_err(|err| err.to_string())?;
         approvals
-            .reject(approval_id, approver, role, Some("declined at the MCP client"))
+            .reject(
+                approval_id,
+                approver,
+                role,
+                Some("declined at the MCP client"),
+            )
             .map(|_| ())
             .map_err(|err| err.to_string())
     }

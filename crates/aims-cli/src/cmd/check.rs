@@ -1,7 +1,9 @@
 //! `aims check`: decide one tool call with a policy, print the decision as JSON.
 //!
-//! Exit 0 when the call may proceed (allow, warn, redact), 1 when it may not (deny,
-//! require_approval), 2 on a usage, policy or I/O error. This is how shell-driven agents use
+//! Exit 0 when the call may proceed as it is (allow, warn), 3 when it may proceed only with the
+//! masked arguments printed under `args` (redact), 1 when it may not (deny, require_approval),
+//! 2 on a usage, policy or I/O error. A hook that reads only the exit code thus never passes
+//! values the policy masks. This is how shell-driven agents use
 //! aims as a pre-tool hook. With `--log DIR`, rate-limit and budget counters persist in
 //! `DIR/limits.json` (locked while one process decides), so one process per call still
 //! enforces them, and every decision is appended (strict: fsynced before the exit) to the
@@ -14,7 +16,7 @@ use std::sync::Arc;
 
 use aims_core::audit::keys::{KeySource, NoteSigner, SIGNING_KEY_ENV};
 use aims_core::audit::{AuditLog, Durability, LogOptions};
-use aims_core::guard::{Guard, LimitFile, ToolCall};
+use aims_core::guard::{Decision, Guard, LimitFile, ToolCall, Verdict};
 use aims_core::policy::Policy;
 
 use super::CliError;
@@ -78,26 +80,47 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let policy = Policy::from_file(&args.policy)?;
     let call = read_call(args.call.as_deref())?;
     let builder = Guard::builder(policy).shadow(args.shadow);
-    let decision = match &args.log {
+    let (decision, masked) = match &args.log {
         Some(dir) => {
             let (file, state) = LimitFile::open(dir)?;
             // Opened under the limits lock, so concurrent hooks take turns.
             let log = Arc::new(open_audit_log(dir, args.key.as_deref())?);
             let guard = builder.limit_state(state).sink(log.clone()).build();
             let decision = guard.check(&call);
+            let masked = masked_args(&guard, &decision, &call);
             file.save(&guard.limit_state()?)?;
             drop(guard);
             if let Ok(log) = Arc::try_unwrap(log) {
                 log.close()?;
             }
-            decision
+            (decision, masked)
         }
-        None => builder.build().check(&call),
+        None => {
+            let guard = builder.build();
+            let decision = guard.check(&call);
+            let masked = masked_args(&guard, &decision, &call);
+            (decision, masked)
+        }
     };
-    println!("{}", serde_json::to_string(&decision)?);
-    Ok(if decision.may_proceed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    let mut printed = serde_json::to_value(&decision)?;
+    if let (Some(args), Some(fields)) = (&masked, printed.as_object_mut()) {
+        fields.insert("args".to_owned(), args.clone());
+    }
+    println!("{printed}");
+    Ok(match (decision.may_proceed(), masked) {
+        (true, Some(_)) => ExitCode::from(3),
+        (true, None) => ExitCode::SUCCESS,
+        (false, _) => ExitCode::from(1),
     })
+}
+
+/// The call's arguments with what a redact decision names masked; `None` for other verdicts
+/// (and in shadow mode, where nothing is masked).
+fn masked_args(guard: &Guard, decision: &Decision, call: &ToolCall) -> Option<serde_json::Value> {
+    if decision.verdict != Verdict::Redact || decision.shadow {
+        return None;
+    }
+    let mut args = call.args.clone();
+    guard.apply_redactions(decision, &mut args);
+    Some(args)
 }

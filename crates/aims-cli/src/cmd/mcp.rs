@@ -96,6 +96,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         approver,
         max_message_bytes: args.max_message_bytes,
     };
-    aims_gateway::mcp::run_stdio(Arc::new(Gate::new(runtime)), options).map_err(|err| err.to_string())?;
+    aims_gateway::mcp::run_stdio(Arc::new(Gate::new(runtime)), options)
+        .map_err(|err| err.to_string())?;
     Ok(ExitCode::SUCCESS)
 }

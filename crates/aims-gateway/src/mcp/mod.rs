@@ -57,11 +57,9 @@ pub type GatewayError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn serve_stdio(gate: Arc<Gate>, options: ProxyOptions) -> Result<(), GatewayError> {
     let limit = options.max_message_bytes;
     let proxy = Proxy::new(Arc::clone(&gate), Arc::new(options));
-    let transport = AsyncRwTransport::<RoleServer, _, _>::new_server(
-        tokio::io::stdin(),
-        tokio::io::stdout(),
-    )
-    .with_max_line_length(limit);
+    let transport =
+        AsyncRwTransport::<RoleServer, _, _>::new_server(tokio::io::stdin(), tokio::io::stdout())
+            .with_max_line_length(limit);
     let running = proxy.serve(transport).await?;
     running.waiting().await?;
     gate.flush()?;

@@ -7,16 +7,17 @@ use std::sync::Arc;
 use aims_core::guard::{ToolCall, Verdict};
 #[allow(deprecated)]
 use rmcp::model::{
-    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig, ClientNotification, ClientRequest, CompleteRequest,
-    CompleteRequestParams, CompleteResult, ContentBlock, CustomNotification, CustomRequest,
-    CustomResult, DiscoverResult, ElicitationAction, ErrorData, GetMeta, GetPromptRequest,
-    GetPromptRequestParams, GetPromptResponse, Implementation, InitializeRequestParams,
-    InitializeResult, ListPromptsRequest, ListPromptsResult, ListResourceTemplatesRequest,
+    CallToolRequest, CallToolRequestParams, CallToolResponse, CallToolResult, ClientConfig,
+    ClientNotification, ClientRequest, CompleteRequest, CompleteRequestParams, CompleteResult,
+    ContentBlock, CustomNotification, CustomRequest, CustomResult, DiscoverResult,
+    ElicitationAction, ErrorData, GetMeta, GetPromptRequest, GetPromptRequestParams,
+    GetPromptResponse, Implementation, InitializeRequestParams, InitializeResult,
+    ListPromptsRequest, ListPromptsResult, ListResourceTemplatesRequest,
     ListResourceTemplatesResult, ListResourcesRequest, ListResourcesResult, ListToolsRequest,
     ListToolsResult, PaginatedRequestParams, ReadResourceRequest, ReadResourceRequestParams,
-    ReadResourceResponse, RequestMetaObject, ResultType, ServerConfig, ServerResult, SetLevelRequest,
-    SetLevelRequestParams, SubscribeRequest, SubscribeRequestParams, UnsubscribeRequest,
-    UnsubscribeRequestParams,
+    ReadResourceResponse, RequestMetaObject, ResultType, ServerConfig, ServerResult,
+    SetLevelRequest, SetLevelRequestParams, SubscribeRequest, SubscribeRequestParams,
+    UnsubscribeRequest, UnsubscribeRequestParams,
 };
 use rmcp::service::{NotificationContext, PeerRequestOptions, RequestContext, RunningService};
 use rmcp::{Peer, RoleClient, RoleServer, ServerHandler, ServiceExt};
@@ -152,9 +153,7 @@ impl Proxy {
     fn denied_outright(&self, agent: &str, tool: &str) -> bool {
         let call = ToolCall::new(agent, tool, Value::Object(Default::default()));
         let explanation = self.gate.runtime().guard().explain(&call, None);
-        let pre = |rule: &&aims_core::policy::RuleTrace| {
-            rule.phase == aims_core::guard::Phase::Pre
-        };
+        let pre = |rule: &&aims_core::policy::RuleTrace| rule.phase == aims_core::guard::Phase::Pre;
         let denies = explanation.rules.iter().filter(pre).any(|rule| {
             rule.effect == Verdict::Deny && rule.outcome == "matched" && rule.conditions.is_empty()
         });
@@ -216,14 +215,17 @@ impl Proxy {
                     ServerResult::InputRequiredResult(result) => {
                         CallToolResponse::InputRequired(result)
                     }
-                    _ => return Err(ErrorData::internal_error(
-                        "the downstream server answered tools/call with something else",
-                        None,
-                    )),
+                    _ => {
+                        return Err(ErrorData::internal_error(
+                            "the downstream server answered tools/call with something else",
+                            None,
+                        ))
+                    }
                 })
             }
             Err(err) => {
-                self.gate.fail(admitted, "the downstream server did not answer");
+                self.gate
+                    .fail(admitted, "the downstream server did not answer");
                 Err(err)
             }
         }
@@ -375,7 +377,9 @@ impl ServerHandler for Proxy {
         let request = ClientRequest::GetPromptRequest(GetPromptRequest::new(request));
         match self.forward(request, context).await? {
             ServerResult::GetPromptResult(result) => Ok(result.into()),
-            ServerResult::InputRequiredResult(result) => Ok(GetPromptResponse::InputRequired(result)),
+            ServerResult::InputRequiredResult(result) => {
+                Ok(GetPromptResponse::InputRequired(result))
+            }
             _ => Err(unexpected()),
         }
     }
@@ -518,8 +522,7 @@ async fn connect(
             Ok(relay.serve(transport).await?)
         }
         Downstream::Url(url) => {
-            let transport =
-                rmcp::transport::StreamableHttpClientTransport::from_uri(url.as_str());
+            let transport = rmcp::transport::StreamableHttpClientTransport::from_uri(url.as_str());
             Ok(relay.serve(transport).await?)
         }
     }
@@ -574,7 +577,10 @@ fn downstream_gone(err: rmcp::ServiceError) -> ErrorData {
 }
 
 fn unexpected() -> ErrorData {
-    ErrorData::internal_error("the downstream server answered with another kind of result", None)
+    ErrorData::internal_error(
+        "the downstream server answered with another kind of result",
+        None,
+    )
 }
 
 fn internal(err: serde_json::Error) -> ErrorData {
