@@ -54,7 +54,7 @@ pub struct Admitted {
 #[derive(Debug)]
 pub enum Admission {
     /// Run the call.
-    Run(Admitted),
+    Run(Box<Admitted>),
     /// Do not run it.
     Refused(Refusal),
 }
@@ -102,18 +102,18 @@ impl Gate {
         if redacted {
             self.runtime.guard().apply_redactions(&decision, &mut args);
         }
-        Admission::Run(Admitted {
+        Admission::Run(Box::new(Admitted {
             args,
             redacted,
             call,
             decision,
             started: Instant::now(),
-        })
+        }))
     }
 
     /// Records that an admitted call ran and returned `result`, then decides the result.
     /// `tool_error` is true when the tool reported a failure inside its result.
-    pub fn finish(&self, admitted: Admitted, result: Value, tool_error: bool) -> Screened {
+    pub fn finish(&self, admitted: Box<Admitted>, result: Value, tool_error: bool) -> Screened {
         let elapsed = admitted.started.elapsed();
         let outcome = if tool_error {
             ToolOutcome::error("the tool reported an error", elapsed)
@@ -132,7 +132,7 @@ impl Gate {
 
     /// Records that an admitted call failed without a result (`error` must not carry the
     /// call's values: it is masked, but say what failed, not what was sent).
-    pub fn fail(&self, admitted: Admitted, error: &str) {
+    pub fn fail(&self, admitted: Box<Admitted>, error: &str) {
         let outcome = ToolOutcome::error(error, admitted.started.elapsed());
         // The caller reports the failure either way; a record that cannot be written leaves
         // the decision in the log without its outcome, which verification shows.
