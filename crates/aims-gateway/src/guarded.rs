@@ -84,17 +84,20 @@ impl Gate {
 
     /// Decides a call before it runs and records the decision.
     pub fn admit(&self, call: ToolCall) -> Admission {
-        let decision = match self.approved_earlier(&call) {
-            Ok(Some(decision)) => decision,
-            Ok(None) => self.runtime.check(&call),
+        // An approved request satisfies a require_approval at its checkpoint: the runtime
+        // cleared the call to run once.
+        let (decision, approved) = match self.approved_earlier(&call) {
+            Ok(Some(decision)) => (decision, true),
+            Ok(None) => (self.runtime.check(&call), false),
             Err(refused) => return Admission::Refused(refused),
         };
-        if decision.verdict == Verdict::RequireApproval {
+        if decision.verdict == Verdict::RequireApproval && !approved {
             if let Some(id) = &decision.approval_id {
                 self.remember(&call, id);
             }
         }
-        if !decision.may_proceed() {
+        let cleared = approved && decision.verdict == Verdict::RequireApproval;
+        if !(cleared || decision.may_proceed()) {
             return Admission::Refused(self.refusal(&decision));
         }
         let mut args = call.args.clone();

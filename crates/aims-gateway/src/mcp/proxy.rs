@@ -25,7 +25,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::approval::{ask_client, Answer};
-use super::relay::{ProgressRoutes, Relay};
+use super::relay::{ProgressRoutes, Relay, Upstream};
 use super::{Downstream, ProxyOptions};
 use crate::guarded::{Admission, Gate, Refusal, Screened};
 
@@ -41,6 +41,7 @@ pub struct Proxy {
 struct Link {
     service: RunningService<RoleClient, Relay>,
     progress: ProgressRoutes,
+    upstream: Upstream,
 }
 
 impl Proxy {
@@ -62,6 +63,7 @@ impl Proxy {
         self.link
             .get_or_try_init(|| async {
                 let progress = ProgressRoutes::default();
+                let upstream = Upstream::new(upstream.clone());
                 let relay = Relay {
                     info: info(),
                     upstream: upstream.clone(),
@@ -75,7 +77,11 @@ impl Proxy {
                             None,
                         )
                     })?;
-                Ok(Link { service, progress })
+                Ok(Link {
+                    service,
+                    progress,
+                    upstream,
+                })
             })
             .await
     }
@@ -109,19 +115,25 @@ impl Proxy {
         context: RequestContext<RoleServer>,
     ) -> Result<ServerResult, ErrorData> {
         let link = self.link_for(&context).await?;
+        link.upstream.set(&context.peer);
         let upstream_token = context.meta.get_progress_token();
         let mut meta = context.meta.clone();
         strip_lifecycle_meta(&mut meta);
         *request.get_meta_mut() = meta;
         let peer = link.service.peer();
+        let mut routes = match upstream_token {
+            Some(_) => Some(link.progress.lock().await),
+            None => None,
+        };
         let handle = peer
             .send_cancellable_request(request, PeerRequestOptions::no_options())
             .await
             .map_err(downstream_gone)?;
         let downstream_token = handle.progress_token.clone();
-        if let Some(token) = upstream_token {
-            link.progress.insert(downstream_token.clone(), token);
+        if let (Some(routes), Some(token)) = (&mut routes, upstream_token) {
+            routes.insert(downstream_token.clone(), (token, context.peer.clone()));
         }
+        drop(routes);
         let mut handle = handle;
         let answer = tokio::select! {
             answer = &mut handle.rx => match answer {
@@ -133,7 +145,7 @@ impl Proxy {
                 Err(ErrorData::internal_error("cancelled by the client", None))
             }
         };
-        link.progress.remove(&downstream_token);
+        link.progress.lock().await.remove(&downstream_token);
         answer.map(mark_complete)
     }
 
