@@ -12,7 +12,7 @@ const here = dirname(fileURLToPath(import.meta.url));
 const [aims, work] = process.argv.slice(2);
 const everything = ["node", join(here, "node_modules/@modelcontextprotocol/server-everything/dist/index.js")];
 const filesystem = ["node", join(here, "node_modules/@modelcontextprotocol/server-filesystem/dist/index.js")];
-const pyServer = ["python3", join(here, "server_py.py")];
+const pyServer = [process.env.AIMS_MCP_PYTHON || "python3", join(here, "server_py.py")];
 
 async function connect(server) {
   const transport = new StdioClientTransport({

@@ -4,7 +4,8 @@
 //! list, allowed, denied, redacted, masked result, approval round trip, progress, downstream
 //! crash, malformed JSON-RPC, an oversized message). The audit log verifies afterwards.
 //!
-//! Needs `pip install mcp==2.3.0` and `npm install` in tests/mcp (scripts/test does both).
+//! Needs the Python `mcp` package 2.3.0 (in the interpreter AIMS_MCP_PYTHON names, default
+//! `python3`) and `npm ci` in tests/mcp; scripts/test does both.
 #![allow(clippy::unwrap_used)] // a test: a failed spawn should fail it loudly
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,10 @@ use std::process::Command;
 
 fn peers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/mcp")
+}
+
+fn python() -> String {
+    std::env::var("AIMS_MCP_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
 fn drive(program: &str, script: &str) {
@@ -29,6 +34,7 @@ fn drive(program: &str, script: &str) {
         .current_dir(peers_dir())
         // A value the denied get-env tool would reveal if the guard let it run.
         .env("AIMS_TEST_SECRET", "aims-test-secret-9f2c1d")
+        .env("AIMS_MCP_PYTHON", python())
         .output()
         .unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -49,7 +55,7 @@ fn drive(program: &str, script: &str) {
 
 #[test]
 fn python_mcp_client_through_the_gateway() {
-    drive("python3", "gateway_py.py");
+    drive(&python(), "gateway_py.py");
 }
 
 #[test]
