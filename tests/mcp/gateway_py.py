@@ -119,6 +119,37 @@ async def python_server():
         assert time.monotonic() - started < 30
 
 
+async def http_upstream():
+    """A Streamable HTTP downstream server (--upstream URL): the same decisions."""
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([*EVERYTHING, "streamableHttp"], env={**os.environ, "PORT": str(port)},
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "the HTTP server did not start"
+                await asyncio.sleep(0.2)
+        args = ["mcp", "proxy", "--policy", str(HERE / "policy.yaml"), "--log", str(LOG),
+                "--upstream", f"http://127.0.0.1:{port}/mcp"]
+        async with Client(StdioServerParameters(command=AIMS, args=args)) as client:
+            names = {tool.name for tool in (await client.list_tools()).tools}
+            assert "echo" in names and "get-env" not in names, names
+            result = await client.call_tool("echo", {"message": "card 4111 1111 1111 1111"})
+            assert text(result) == "Echo: card <CREDIT_CARD>", text(result)
+            result = await client.call_tool("get-env", {})
+            assert result.is_error and "the environment holds secrets" in text(result), result
+    finally:
+        server.kill()
+        server.wait()
+
+
 def raw_stdio():
     """Malformed JSON-RPC and an oversized message: dropped with bounded memory, the session
     goes on."""
@@ -167,6 +198,7 @@ async def main():
     await approval_by_elicitation()
     await filesystem()
     await python_server()
+    await http_upstream()
     raw_stdio()
     print("python mcp client: all gateway checks passed")
 

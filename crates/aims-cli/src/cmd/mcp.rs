@@ -53,15 +53,23 @@ struct ProxyArgs {
     /// The largest client message read, in bytes; longer ones are dropped unread.
     #[arg(long, default_value_t = 4 * 1024 * 1024)]
     max_message_bytes: usize,
-    /// fsync every record before the call goes on (default: batched group commit).
-    #[arg(long)]
-    strict: bool,
+    /// How durable a record is before the call goes on: strict (fsync each), batched (group
+    /// commit, the default) or none (fsynced on checkpoint and exit; a crash loses the tail).
+    #[arg(long, value_enum, default_value = "batched")]
+    durability: Durability,
     /// A Streamable HTTP downstream server instead of a command.
     #[arg(long, conflicts_with = "command")]
     upstream: Option<String>,
     /// The downstream server's command and arguments, after `--`.
     #[arg(last = true)]
     command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum Durability {
+    Strict,
+    Batched,
+    None,
 }
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
@@ -77,10 +85,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         policy_path: Some(args.policy.clone()),
         audit_dir: args.log.clone(),
         signing_key: args.key.clone(),
-        durability: if args.strict {
-            DurabilityMode::Strict
-        } else {
-            DurabilityMode::Batched
+        durability: match args.durability {
+            Durability::Strict => DurabilityMode::Strict,
+            Durability::Batched => DurabilityMode::Batched,
+            Durability::None => DurabilityMode::None,
         },
         oversight_store: args.oversight_store.clone(),
         ..RuntimeConfig::default()
