@@ -213,3 +213,102 @@ fn the_period_filters_records_by_day() {
     assert_eq!(pack.metrics.decisions, 0);
     assert_eq!(pack.metrics.records, 0);
 }
+
+const APPROVAL_POLICY: &str = r#"
+default: allow
+rules:
+  - id: refund-approval
+    match: {tool: issue_refund}
+    effect: require_approval
+    checkpoint: refund-approval
+    controls: [A.9.2]
+checkpoints:
+  - id: refund-approval
+    ai_system_id: cs-assistant
+    trigger: {policy_rules: [refund-approval]}
+    approver_roles: [finance]
+    required_approvals: 1
+    timeout_seconds: 1800
+    on_timeout: deny
+"#;
+
+/// A replica that asks for approvals, and an approver's process with its own log on the same
+/// oversight store: the pack of their logs (named by their parent directory) sums the
+/// figures and joins each request to its decision across logs.
+#[test]
+fn a_fleets_logs_make_one_pack_with_approvals_joined_across_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let signer = NoteSigner::from_seed("org", [7; 32]).unwrap();
+    let key = dir.path().join("org.key");
+    signer.write(&key).unwrap();
+    let open = |name: &str| {
+        Runtime::open(RuntimeConfig {
+            policy_text: Some(APPROVAL_POLICY.into()),
+            audit_dir: Some(dir.path().join("fleet").join(name)),
+            signing_key: Some(key.clone()),
+            oversight_store: Some(dir.path().join("oversight.db")),
+            ..RuntimeConfig::default()
+        })
+        .unwrap()
+    };
+    let replica = open("replica-a");
+    let other_replica = open("replica-b");
+    let approver = open("approver");
+    let mut ids = Vec::new();
+    for (runtime, amount) in [(&replica, 10), (&other_replica, 20), (&replica, 30)] {
+        let decision = runtime.check(&ToolCall::new(
+            "cs-agent",
+            "issue_refund",
+            json!({"amount": amount}),
+        ));
+        ids.push(decision.approval_id.unwrap());
+    }
+    other_replica.check(&ToolCall::new("cs-agent", "lookup_order", json!({})));
+    let approvals = approver.approvals().unwrap();
+    approvals.approve(&ids[0], "ana", "finance", None).unwrap();
+    approvals.reject(&ids[1], "ana", "finance", None).unwrap();
+    for runtime in [&replica, &other_replica, &approver] {
+        runtime.flush().unwrap();
+    }
+
+    let logs = report::log_dirs(&[dir.path().join("fleet")]).unwrap();
+    let names: Vec<_> = logs
+        .iter()
+        .map(|log| log.file_name().unwrap().to_str().unwrap())
+        .collect();
+    assert_eq!(names, ["approver", "replica-a", "replica-b"]);
+    let register = load_dir(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/register")
+            .as_path(),
+    )
+    .unwrap()
+    .register;
+    let pack = report::build(
+        &ReportInputs {
+            register: &register,
+            runtime_incidents: Vec::new(),
+            logs,
+            public_key: Some(signer.verifier()),
+            period: Period::default(),
+            now: OffsetDateTime::now_utc(),
+        },
+        |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(pack.logs.len(), 3);
+    assert!(pack.logs.iter().all(|log| log.intact));
+    let m = &pack.metrics;
+    // Decisions from both replicas add up.
+    assert_eq!(m.decisions, 4);
+    assert_eq!(m.by_verdict.get("require_approval"), Some(&3));
+    assert_eq!(m.approval_steps.get("requested"), Some(&3));
+    assert_eq!(m.approval_steps.get("approved"), Some(&1));
+    assert_eq!(m.approval_steps.get("rejected"), Some(&1));
+    // Requested in a replica's log, decided in the approver's (read first): both joined.
+    assert!(m.approval_latency_median_s.is_some());
+    assert_eq!(
+        pack.logs.iter().map(|log| log.records).sum::<u64>(),
+        m.records
+    );
+}

@@ -111,7 +111,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         register: &args.examples.join("register"),
         logs: std::slice::from_ref(&log_dir),
         pubkey: Some(&pub_path),
-        oversight: Some(&args.out.join("oversight.db")),
+        oversight: &[args.out.join("oversight.db")],
         key: Some(&key_path),
         period: Period::default(),
         out: &pack_dir,

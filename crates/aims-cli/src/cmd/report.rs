@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use aims_core::audit::keys::{NoteSigner, NoteVerifier};
 use aims_core::audit::MemorySink;
-use aims_core::model::load_dir;
+use aims_core::model::{load_dir, Incident};
 use aims_core::oversight::{Incidents, OversightStore};
 use aims_core::report::{self, Period, ReportInputs};
 use time::{Date, OffsetDateTime};
@@ -40,15 +40,16 @@ struct BuildArgs {
     /// The AIMS register directory.
     #[arg(long)]
     register: Option<PathBuf>,
-    /// An audit log directory (repeatable).
+    /// An audit log directory, or a directory of them (one per replica); repeatable.
     #[arg(long = "log")]
     logs: Vec<PathBuf>,
     /// The auditor's trusted public key for the logs' checkpoints (default: each log's own).
     #[arg(long)]
     pubkey: Option<PathBuf>,
-    /// An oversight store whose runtime incidents join the register's.
+    /// An oversight store whose runtime incidents join the register's (repeatable: a fleet's
+    /// stores; an incident in two of them counts once).
     #[arg(long)]
-    oversight: Option<PathBuf>,
+    oversight: Vec<PathBuf>,
     /// The key that signs MANIFEST.json (default: AIMS_SIGNING_KEY; else a new key is written
     /// beside the pack, which proves integrity only against outsiders).
     #[arg(long)]
@@ -99,7 +100,7 @@ fn build(args: BuildArgs) -> Result<ExitCode, CliError> {
         register: register_dir,
         logs: &args.logs,
         pubkey: args.pubkey.as_deref(),
-        oversight: args.oversight.as_deref(),
+        oversight: &args.oversight,
         key: args.key.as_deref(),
         period: Period {
             from: args.from.as_deref().map(parse_day).transpose()?,
@@ -116,7 +117,7 @@ pub struct PackRequest<'a> {
     pub register: &'a Path,
     pub logs: &'a [PathBuf],
     pub pubkey: Option<&'a Path>,
-    pub oversight: Option<&'a Path>,
+    pub oversight: &'a [PathBuf],
     pub key: Option<&'a Path>,
     pub period: Period,
     pub out: &'a Path,
@@ -125,17 +126,22 @@ pub struct PackRequest<'a> {
 /// Builds and writes the pack, prints where it is; exit 1 when a log is not intact.
 pub fn write(request: &PackRequest<'_>) -> Result<ExitCode, CliError> {
     let loaded = load_dir(request.register)?;
-    let runtime_incidents = match request.oversight {
-        Some(path) => {
-            let store = Arc::new(OversightStore::open(path)?);
-            Incidents::new(store, Arc::new(MemorySink::new())).list(None)?
+    let mut runtime_incidents: Vec<Incident> = Vec::new();
+    for path in request.oversight {
+        let store = Arc::new(OversightStore::open(path)?);
+        for incident in Incidents::new(store, Arc::new(MemorySink::new())).list(None)? {
+            if !runtime_incidents
+                .iter()
+                .any(|known| known.id == incident.id)
+            {
+                runtime_incidents.push(incident);
+            }
         }
-        None => Vec::new(),
-    };
+    }
     let inputs = ReportInputs {
         register: &loaded.register,
         runtime_incidents,
-        logs: request.logs.to_vec(),
+        logs: report::log_dirs(request.logs)?,
         public_key: request.pubkey.map(NoteVerifier::read).transpose()?,
         period: request.period,
         now: OffsetDateTime::now_utc(),

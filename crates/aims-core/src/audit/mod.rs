@@ -30,7 +30,7 @@ pub use event::{
     KeyRotatedEvent, OutcomeEvent, OutcomeStatus, PolicyLoadedEvent, RecoveredEvent,
 };
 pub use export::{AuditExport, ExportReport, EXPORT_FORMAT};
-pub use files::GENERATED_KEY;
+pub use files::{GENERATED_KEY, SECRET};
 pub use log::{AuditLog, Durability, LogOptions, OpenReport};
 pub use sink::{AuditSink, MemorySink, SinkError, MEMORY_SINK_EVENTS};
 pub use verify::{for_each_record, verify, verify_each, LogSnapshot, VerifyOptions, VerifyReport};

@@ -1,9 +1,13 @@
 //! Streams audit logs into the aggregates the evidence pack reports (clause 9.1 metrics and
 //! runtime evidence per Annex A control). Memory is bounded by the number of distinct rules,
-//! controls, entity types, days, latency buckets and approvals pending at one point of the
-//! log, never by the number of records.
+//! controls, entity types, days, latency buckets and approval steps (human-paced), never by
+//! the number of records.
+//!
+//! One [`LogStats`] takes the logs of a whole fleet, one [`Collector`] per log: counts add up,
+//! and an approval requested in one replica's log and decided in another's (an approver's own
+//! log, say) is joined by its request id. A step recorded in two logs counts once.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -58,6 +62,19 @@ pub struct LogStats {
     pub policy_versions: BTreeMap<String, u64>,
     /// Payloads that could not be decoded (the verifier reports the cause).
     pub undecodable: u64,
+    /// Approval steps seen so far, to join them across logs.
+    approvals: ApprovalJoin,
+}
+
+/// Approval steps across logs, by request id.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct ApprovalJoin {
+    /// Requests whose decisive step has not been read yet.
+    requested_at: HashMap<String, OffsetDateTime>,
+    /// Decisive steps read before their request (its log comes later).
+    decided_at: HashMap<String, OffsetDateTime>,
+    /// `(request id, step, actor, approvals so far)` of every step counted.
+    steps: HashSet<(String, String, Option<String>, u32)>,
 }
 
 impl LogStats {
@@ -82,8 +99,6 @@ impl LogStats {
 pub struct Collector<'a> {
     period: Period,
     stats: &'a mut LogStats,
-    /// Approvals requested and not yet decided, by request id.
-    requested_at: HashMap<String, OffsetDateTime>,
     seen: u64,
 }
 
@@ -93,7 +108,6 @@ impl<'a> Collector<'a> {
         Self {
             period,
             stats,
-            requested_at: HashMap::new(),
             seen: 0,
         }
     }
@@ -113,7 +127,7 @@ impl<'a> Collector<'a> {
             return;
         }
         self.stats.records += 1;
-        add_event(self.stats, &record.event, at, &mut self.requested_at);
+        add_event(self.stats, &record.event, at);
     }
 
     /// Payloads added so far, in the period or not.
@@ -122,12 +136,7 @@ impl<'a> Collector<'a> {
     }
 }
 
-fn add_event(
-    stats: &mut LogStats,
-    event: &AuditEvent,
-    at: OffsetDateTime,
-    requested_at: &mut HashMap<String, OffsetDateTime>,
-) {
+fn add_event(stats: &mut LogStats, event: &AuditEvent, at: OffsetDateTime) {
     match event {
         AuditEvent::Decision(decision) => {
             for control in &decision.control_ids {
@@ -157,27 +166,45 @@ fn add_event(
             OutcomeStatus::Error => stats.outcomes_error += 1,
         },
         AuditEvent::Approval(approval) => {
+            let step = (
+                approval.request_id.clone(),
+                approval.step.clone(),
+                approval.actor.clone(),
+                approval.approvals,
+            );
+            if !stats.approvals.steps.insert(step) {
+                // The same step recorded by another process of the fleet.
+                return;
+            }
             *stats
                 .approval_steps
                 .entry(approval.step.clone())
                 .or_default() += 1;
-            match approval.step.as_str() {
-                "requested" => {
-                    requested_at.insert(approval.request_id.clone(), at);
-                }
-                "approved" | "rejected" | "expired" => {
-                    // Only the decisive step ends the wait; a first vote of two does not.
-                    let decisive =
-                        approval.step != "approved" || approval.approvals >= approval.required;
-                    if decisive {
-                        if let Some(start) = requested_at.remove(&approval.request_id) {
-                            stats
-                                .approval_latencies
-                                .record((at - start).as_seconds_f64());
+            let join = &mut stats.approvals;
+            let waited = match approval.step.as_str() {
+                "requested" => match join.decided_at.remove(&approval.request_id) {
+                    Some(decided) => Some(decided - at),
+                    None => {
+                        join.requested_at.insert(approval.request_id.clone(), at);
+                        None
+                    }
+                },
+                // Only the decisive step ends the wait; a first vote of two does not.
+                "approved" | "rejected" | "expired"
+                    if approval.step != "approved" || approval.approvals >= approval.required =>
+                {
+                    match join.requested_at.remove(&approval.request_id) {
+                        Some(requested) => Some(at - requested),
+                        None => {
+                            join.decided_at.insert(approval.request_id.clone(), at);
+                            None
                         }
                     }
                 }
-                _ => {}
+                _ => None,
+            };
+            if let Some(waited) = waited {
+                stats.approval_latencies.record(waited.as_seconds_f64());
             }
         }
         AuditEvent::Incident(_) => stats.incident_records += 1,

@@ -48,6 +48,14 @@ pub enum ReportError {
         /// Why.
         source: AuditError,
     },
+    /// A directory of logs could not be listed.
+    #[error("cannot list {}: {source}", path.display())]
+    Read {
+        /// The directory.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {
@@ -68,7 +76,8 @@ pub struct ReportInputs<'a> {
     pub register: &'a Register,
     /// Incidents recorded at runtime (oversight stores), besides the register's own.
     pub runtime_incidents: Vec<Incident>,
-    /// Audit log directories.
+    /// Audit log directories, one per process of a fleet (see [`log_dirs`]); each is verified
+    /// on its own and their figures add up.
     pub logs: Vec<PathBuf>,
     /// The trusted key the logs' checkpoints must be signed by; `None` trusts each log's own.
     pub public_key: Option<NoteVerifier>,
@@ -76,6 +85,40 @@ pub struct ReportInputs<'a> {
     pub period: Period,
     /// "Now", for deadlines and overdue reviews.
     pub now: OffsetDateTime,
+}
+
+/// The logs `paths` name: a path that is a log stands for itself; a directory that is not one
+/// stands for the logs directly inside it, in name order (a fleet's replicas, one log
+/// directory each). Anything else is kept, so verification reports it as not a log.
+pub fn log_dirs(paths: &[PathBuf]) -> Result<Vec<PathBuf>, ReportError> {
+    let is_log = |dir: &Path| dir.join(crate::audit::SECRET).is_file();
+    let mut logs = Vec::new();
+    for path in paths {
+        if is_log(path) || !path.is_dir() {
+            logs.push(path.clone());
+            continue;
+        }
+        let entries = fs::read_dir(path).map_err(|source| ReportError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let mut inside = Vec::new();
+        for entry in entries {
+            let entry = entry.map_err(|source| ReportError::Read {
+                path: path.clone(),
+                source,
+            })?;
+            if is_log(&entry.path()) {
+                inside.push(entry.path());
+            }
+        }
+        if inside.is_empty() {
+            logs.push(path.clone());
+        }
+        inside.sort();
+        logs.extend(inside);
+    }
+    Ok(logs)
 }
 
 /// Builds the pack's content: verifies every log, streams it into metrics, and joins the
