@@ -121,21 +121,11 @@ async def python_server():
 
 async def http_upstream():
     """A Streamable HTTP downstream server (--upstream URL): the same decisions."""
-    import socket
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen([*EVERYTHING, "streamableHttp"], env={**os.environ, "PORT": str(port)},
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                assert time.monotonic() < deadline, "the HTTP server did not start"
-                await asyncio.sleep(0.2)
+        await wait_for_port(port)
         args = ["mcp", "proxy", "--policy", str(HERE / "policy.yaml"), "--log", str(LOG),
                 "--upstream", f"http://127.0.0.1:{port}/mcp"]
         async with Client(StdioServerParameters(command=AIMS, args=args)) as client:
@@ -148,6 +138,49 @@ async def http_upstream():
     finally:
         server.kill()
         server.wait()
+
+
+def free_port():
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def wait_for_port(port):
+    import socket
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing listens on {port}"
+            await asyncio.sleep(0.2)
+
+
+async def http_front():
+    """The gateway serving Streamable HTTP (--listen) in front of a stdio server."""
+    import signal
+    port = free_port()
+    gateway = subprocess.Popen([AIMS, "mcp", "proxy", "--policy", str(HERE / "policy.yaml"), "--log",
+                                str(WORK / "http-log"), "--listen", f"127.0.0.1:{port}", "--", *EVERYTHING],
+                               stderr=subprocess.DEVNULL)
+    try:
+        await wait_for_port(port)
+        for mode in ("legacy", "auto"):
+            async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
+                names = {tool.name for tool in (await client.list_tools()).tools}
+                assert "echo" in names and "get-env" not in names, names
+                result = await client.call_tool("echo", {"message": "card 4111 1111 1111 1111"})
+                assert text(result) == "Echo: card <CREDIT_CARD>", text(result)
+                result = await client.call_tool("get-env", {})
+                assert result.is_error and "the environment holds secrets" in text(result), result
+    finally:
+        gateway.send_signal(signal.SIGINT)
+        assert gateway.wait(30) == 0, "the gateway did not stop cleanly on Ctrl-C"
+    verify = subprocess.run([AIMS, "audit", "verify", str(WORK / "http-log")], capture_output=True)
+    assert verify.returncode == 0, verify.stdout
 
 
 def raw_stdio():
@@ -199,6 +232,7 @@ async def main():
     await filesystem()
     await python_server()
     await http_upstream()
+    await http_front()
     raw_stdio()
     print("python mcp client: all gateway checks passed")
 

@@ -19,7 +19,7 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
-    /// Serve MCP on stdio (or HTTP with --listen) in front of a downstream server.
+    /// Serve MCP on stdio (or Streamable HTTP with --listen) in front of a downstream server.
     Proxy(ProxyArgs),
 }
 
@@ -57,6 +57,9 @@ struct ProxyArgs {
     /// commit, the default) or none (fsynced on checkpoint and exit; a crash loses the tail).
     #[arg(long, value_enum, default_value = "batched")]
     durability: Durability,
+    /// Serve MCP over Streamable HTTP on this address (e.g. 127.0.0.1:8931) instead of stdio.
+    #[arg(long)]
+    listen: Option<std::net::SocketAddr>,
     /// A Streamable HTTP downstream server instead of a command.
     #[arg(long, conflicts_with = "command")]
     upstream: Option<String>,
@@ -104,7 +107,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         approver,
         max_message_bytes: args.max_message_bytes,
     };
-    aims_gateway::mcp::run_stdio(Arc::new(Gate::new(runtime)), options)
+    aims_gateway::mcp::run(Arc::new(Gate::new(runtime)), options, args.listen)
         .map_err(|err| err.to_string())?;
     Ok(ExitCode::SUCCESS)
 }

@@ -5,6 +5,7 @@
 //! 2026-07-28 lifecycle, bounded message sizes and the transports are the SDK's.
 
 mod approval;
+mod http;
 mod proxy;
 mod relay;
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use rmcp::transport::async_rw::AsyncRwTransport;
 use rmcp::{RoleServer, ServiceExt};
 
+pub use http::serve_http;
 pub use proxy::Proxy;
 
 use crate::guarded::Gate;
@@ -66,10 +68,18 @@ pub async fn serve_stdio(gate: Arc<Gate>, options: ProxyOptions) -> Result<(), G
     Ok(())
 }
 
-/// Runs the gateway to completion on its own async runtime: one client on stdio.
-pub fn run_stdio(gate: Arc<Gate>, options: ProxyOptions) -> Result<(), GatewayError> {
-    tokio::runtime::Builder::new_multi_thread()
+/// Runs the gateway to completion on its own async runtime: one client on stdio, or MCP over
+/// Streamable HTTP on `listen`.
+pub fn run(
+    gate: Arc<Gate>,
+    options: ProxyOptions,
+    listen: Option<std::net::SocketAddr>,
+) -> Result<(), GatewayError> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(serve_stdio(gate, options))
+        .build()?;
+    match listen {
+        Some(address) => runtime.block_on(serve_http(gate, options, address)),
+        None => runtime.block_on(serve_stdio(gate, options)),
+    }
 }
