@@ -43,6 +43,8 @@ enum Command {
     Register(cmd::register::Args),
     /// Print or write the JSON Schemas of the register's types.
     Schema(cmd::schema::Args),
+    /// Run a witness that cosigns audit log checkpoints only when they extend the last one.
+    Witness(cmd::witness::Args),
 }
 
 fn main() -> ExitCode {
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Register(args) => cmd::register::run(args),
         Command::Report(args) => cmd::report::run(args),
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Witness(args) => cmd::witness::run(args),
     };
     match result {
         Ok(code) => code,

@@ -43,6 +43,12 @@ enum Command {
     Show(ShowArgs),
     /// Print every record as JSON lines.
     Export(ExportArgs),
+    /// Verify the log, then write it in the C2SP tlog-tiles layout for tiles clients.
+    Publish(super::publish::PublishArgs),
+    /// Write a COSE receipt (RFC 9942, RFC9162_SHA256) of one record's inclusion to stdout.
+    Receipt(super::publish::ReceiptArgs),
+    /// Check a COSE receipt against the record and the log's public key.
+    VerifyReceipt(super::publish::VerifyReceiptArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,6 +72,8 @@ struct VerifyArgs {
     /// A checkpoint you kept earlier: the log must still contain it.
     #[arg(long)]
     checkpoint: Option<PathBuf>,
+    #[command(flatten)]
+    witnesses: super::witness::QuorumArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,6 +134,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         Command::Consistency(args) => consistency(args),
         Command::Show(args) => list(&args.dir, args.from, args.json),
         Command::Export(args) => list(&args.dir, 0, true),
+        Command::Publish(args) => super::publish::publish(&args),
+        Command::Receipt(args) => super::publish::issue_receipt(&args),
+        Command::VerifyReceipt(args) => super::publish::verify_receipt(&args),
     };
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
@@ -176,6 +187,7 @@ fn verify_log(args: VerifyArgs) -> Result<(), AuditError> {
         public_key: args.pubkey.as_deref().map(NoteVerifier::read).transpose()?,
         checkpoint: args.checkpoint.as_deref().map(read_text).transpose()?,
     };
+    let quorum = args.witnesses.read()?;
     let report = verify(&args.dir, &options)?;
     if report.key_from_log {
         eprintln!(
@@ -205,7 +217,7 @@ fn verify_log(args: VerifyArgs) -> Result<(), AuditError> {
     if unsigned > 0 {
         println!("note: the last {unsigned} records are not yet covered by a signed checkpoint");
     }
-    Ok(())
+    quorum.check(&report.checkpoint)
 }
 
 fn print_json(value: &impl serde::Serialize) -> Result<(), AuditError> {

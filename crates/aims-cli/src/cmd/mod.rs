@@ -10,9 +10,11 @@ pub mod incident;
 pub mod mcp;
 pub mod pii;
 pub mod policy;
+pub mod publish;
 pub mod register;
 pub mod report;
 pub mod schema;
+pub mod witness;
 
 /// A usage or I/O error: printed on stderr, exit code 2.
 pub type CliError = Box<dyn std::error::Error>;

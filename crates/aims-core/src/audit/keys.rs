@@ -31,9 +31,9 @@ pub enum KeySource {
     Generated(PathBuf),
 }
 
-/// The algorithm byte C2SP assigns to Ed25519.
+/// The algorithm byte C2SP assigns to Ed25519 note signatures.
 const ALG_ED25519: u8 = 0x01;
-const PRIVATE_PREFIX: &str = "PRIVATE+KEY+";
+pub(super) const PRIVATE_PREFIX: &str = "PRIVATE+KEY+";
 
 /// Why a key could not be made, read or used.
 #[derive(Debug, thiserror::Error)]
@@ -64,18 +64,20 @@ pub enum KeyError {
     },
 }
 
-fn check_name(name: &str) -> Result<(), KeyError> {
+pub(super) fn check_name(name: &str) -> Result<(), KeyError> {
     if name.is_empty() || name.contains('+') || name.chars().any(char::is_whitespace) {
         return Err(KeyError::Name(name.to_string()));
     }
     Ok(())
 }
 
-fn key_id(name: &str, public: &VerifyingKey) -> u32 {
+/// The C2SP key id of a key of algorithm `alg`: the first four bytes of
+/// SHA-256(name || "\n" || alg || public key).
+pub(super) fn key_id(name: &str, alg: u8, public: &VerifyingKey) -> u32 {
     let mut hasher = Sha256::new();
     hasher.update(name.as_bytes());
     hasher.update(b"\n");
-    hasher.update([ALG_ED25519]);
+    hasher.update([alg]);
     hasher.update(public.as_bytes());
     let digest = hasher.finalize();
     u32::from_be_bytes([digest[0], digest[1], digest[2], digest[3]])
@@ -108,7 +110,7 @@ impl NoteSigner {
     pub fn from_seed(name: &str, seed: [u8; 32]) -> Result<Self, KeyError> {
         check_name(name)?;
         let key = SigningKey::from_bytes(&seed);
-        let key_id = key_id(name, &key.verifying_key());
+        let key_id = key_id(name, ALG_ED25519, &key.verifying_key());
         Ok(Self {
             name: name.to_string(),
             key,
@@ -161,7 +163,7 @@ impl NoteSigner {
             .strip_prefix(PRIVATE_PREFIX)
             .ok_or(bad("it does not start with PRIVATE+KEY+"))?;
         let (name, id, material) = split_key(rest).ok_or(bad("expected NAME+KEYID+BASE64"))?;
-        let seed = decode_material(material).ok_or(bad("bad key material"))?;
+        let seed = decode_material(ALG_ED25519, material).ok_or(bad("bad key material"))?;
         let signer = Self::from_seed(name, seed)?;
         if format!("{:08x}", signer.key_id) != id {
             return Err(bad("the key id does not match the key"));
@@ -171,43 +173,23 @@ impl NoteSigner {
 
     /// Reads a signer key file.
     pub fn read(path: &Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&text, &path.display().to_string())
+        Self::parse(&read_key_file(path)?, &path.display().to_string())
     }
 
     /// Writes the private key to `path` (mode 0600, refusing to overwrite) and the verifier
     /// key to `path` + `.pub`.
     pub fn write(&self, path: &Path) -> Result<PathBuf, KeyError> {
-        let io = |path: &Path| {
-            let path = path.to_path_buf();
-            move |source| KeyError::Io { path, source }
-        };
-        let mut file = files::create_new_private(path).map_err(io(path))?;
-        file.write_all(format!("{}\n", self.to_text()).as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io(path))?;
-        let mut pub_path = path.as_os_str().to_owned();
-        pub_path.push(".pub");
-        let pub_path = PathBuf::from(pub_path);
-        let mut file = files::create_new_private(&pub_path).map_err(io(&pub_path))?;
-        file.write_all(format!("{}\n", self.verifier()).as_bytes())
-            .and_then(|()| file.sync_all())
-            .map_err(io(&pub_path))?;
-        Ok(pub_path)
+        write_key_files(path, &self.to_text(), &self.verifier().to_string())
     }
 
     /// The private text form. Only for writing the key file.
     fn to_text(&self) -> String {
-        let mut material = vec![ALG_ED25519];
-        material.extend_from_slice(self.key.as_bytes());
-        format!(
-            "{PRIVATE_PREFIX}{}+{:08x}+{}",
-            self.name,
+        key_text(
+            PRIVATE_PREFIX,
+            &self.name,
             self.key_id,
-            BASE64.encode(material)
+            ALG_ED25519,
+            self.key.as_bytes(),
         )
     }
 
@@ -223,6 +205,17 @@ impl NoteSigner {
             key_id: self.key_id,
             key: self.key.verifying_key(),
         }
+    }
+
+    /// The key id, for structures other than notes that name the key (COSE receipts).
+    pub fn key_id(&self) -> u32 {
+        self.key_id
+    }
+
+    /// A plain Ed25519 signature over `message`, for structures other than notes (the COSE
+    /// receipt's Sig_structure).
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> [u8; 64] {
+        self.key.sign(message).to_bytes()
     }
 
     /// The note signature line for `text`: `— NAME BASE64(KEYID || SIGNATURE)`.
@@ -256,9 +249,9 @@ impl NoteVerifier {
         }
         let (name, id, material) = split_key(text).ok_or(bad("expected NAME+KEYID+BASE64"))?;
         check_name(name)?;
-        let public = decode_material(material).ok_or(bad("bad key material"))?;
+        let public = decode_material(ALG_ED25519, material).ok_or(bad("bad key material"))?;
         let key = VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 point"))?;
-        let key_id = key_id(name, &key);
+        let key_id = key_id(name, ALG_ED25519, &key);
         if format!("{key_id:08x}") != id {
             return Err(bad("the key id does not match the key"));
         }
@@ -271,11 +264,7 @@ impl NoteVerifier {
 
     /// Reads a verifier key file.
     pub fn read(path: &Path) -> Result<Self, KeyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| KeyError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        Self::parse(&text, &path.display().to_string())
+        Self::parse(&read_key_file(path)?, &path.display().to_string())
     }
 
     /// The key's name.
@@ -298,6 +287,15 @@ impl NoteVerifier {
             .is_some_and(|blob| self.verify_blob(text, &blob))
     }
 
+    /// Checks a plain Ed25519 signature over `message` (see [`NoteSigner::sign_bytes`]).
+    pub(crate) fn verify_bytes(&self, message: &[u8], signature: &[u8]) -> bool {
+        <[u8; 64]>::try_from(signature).is_ok_and(|signature| {
+            self.key
+                .verify_strict(message, &Signature::from_bytes(&signature))
+                .is_ok()
+        })
+    }
+
     /// Checks a signature blob (`KEYID || SIGNATURE`) by this key over `text`.
     pub(crate) fn verify_blob(&self, text: &str, blob: &[u8]) -> bool {
         let Some((id, signature)) = blob.split_first_chunk::<4>() else {
@@ -316,19 +314,57 @@ impl NoteVerifier {
 
 impl fmt::Display for NoteVerifier {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut material = vec![ALG_ED25519];
-        material.extend_from_slice(self.key.as_bytes());
-        write!(
-            f,
-            "{}+{:08x}+{}",
-            self.name,
+        f.write_str(&key_text(
+            "",
+            &self.name,
             self.key_id,
-            BASE64.encode(material)
-        )
+            ALG_ED25519,
+            self.key.as_bytes(),
+        ))
     }
 }
 
-fn split_key(text: &str) -> Option<(&str, &str, &str)> {
+/// `<prefix>NAME+KEYID+BASE64(alg || material)`: the C2SP text form of a key.
+pub(super) fn key_text(prefix: &str, name: &str, key_id: u32, alg: u8, material: &[u8]) -> String {
+    let mut bytes = vec![alg];
+    bytes.extend_from_slice(material);
+    format!("{prefix}{name}+{key_id:08x}+{}", BASE64.encode(bytes))
+}
+
+/// Writes a private key file (mode 0600, refusing to overwrite) and its public key beside it
+/// (`path` + `.pub`); returns the public key's path.
+pub(super) fn write_key_files(
+    path: &Path,
+    private_text: &str,
+    public_text: &str,
+) -> Result<PathBuf, KeyError> {
+    let mut pub_path = path.as_os_str().to_owned();
+    pub_path.push(".pub");
+    let pub_path = PathBuf::from(pub_path);
+    for (path, text) in [(path, private_text), (pub_path.as_path(), public_text)] {
+        let mut file = files::create_new_private(path).map_err(|source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        file.write_all(format!("{text}\n").as_bytes())
+            .and_then(|()| file.sync_all())
+            .map_err(|source| KeyError::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+    }
+    Ok(pub_path)
+}
+
+/// Reads a key file's text.
+pub(super) fn read_key_file(path: &Path) -> Result<String, KeyError> {
+    std::fs::read_to_string(path).map_err(|source| KeyError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+pub(super) fn split_key(text: &str) -> Option<(&str, &str, &str)> {
     let mut parts = text.splitn(3, '+');
     let name = parts.next()?;
     let id = parts.next()?;
@@ -340,10 +376,11 @@ fn split_key(text: &str) -> Option<(&str, &str, &str)> {
     .then_some((name, id, material))
 }
 
-fn decode_material(material: &str) -> Option<[u8; 32]> {
+/// Decodes `BASE64(alg || 32 bytes)`, `None` for another algorithm or length.
+pub(super) fn decode_material(alg: u8, material: &str) -> Option<[u8; 32]> {
     let bytes = BASE64.decode(material).ok()?;
-    let (alg, key) = bytes.split_first()?;
-    if *alg != ALG_ED25519 {
+    let (found, key) = bytes.split_first()?;
+    if *found != alg {
         return None;
     }
     key.try_into().ok()

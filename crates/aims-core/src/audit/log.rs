@@ -33,6 +33,7 @@ use super::merkle::{empty_root, leaf_hash, Accumulator, Hash, MerkleTree};
 use super::proof::{ConsistencyProof, InclusionProof};
 use super::record;
 use super::scan::{scan, ScanError};
+use super::witness::{Cosigning, WitnessClient};
 use super::{AuditEvent, AuditSink, CheckpointEvent, KeyRotatedEvent, RecoveredEvent, SinkError};
 use crate::canonical::{self, KeyedHasher};
 
@@ -86,6 +87,9 @@ pub struct LogOptions {
     pub checkpoint_every: u64,
     /// ...or when an append comes this long after the last checkpoint.
     pub checkpoint_interval: Duration,
+    /// The witnesses asked to cosign each checkpoint; `None` reads the log directory's
+    /// `witnesses` file (no file: no witnesses).
+    pub witnesses: Option<WitnessClient>,
 }
 
 impl LogOptions {
@@ -97,6 +101,7 @@ impl LogOptions {
             origin: None,
             checkpoint_every: 100_000,
             checkpoint_interval: Duration::from_secs(10),
+            witnesses: None,
         }
     }
 
@@ -135,6 +140,10 @@ struct State {
     failed: Option<String>,
     latest: SignedCheckpoint,
     signed_at: Instant,
+    /// `latest` was signed and the witnesses were not asked yet.
+    unwitnessed: bool,
+    /// What the witnesses answered last.
+    witnessing: Option<Cosigning>,
 }
 
 /// The append-only, tamper-evident, crash-safe audit log. Implements [`AuditSink`].
@@ -146,6 +155,7 @@ pub struct AuditLog {
     signer: NoteSigner,
     origin: String,
     hasher: KeyedHasher,
+    witnesses: Option<WitnessClient>,
     records: File,
     state: Mutex<State>,
     /// Wakes a thread in `flush`, a checkpoint or close that waits for a group commit to
@@ -251,7 +261,15 @@ impl AuditLog {
                 .filter(|key| **key != own)
                 .map(ToString::to_string),
         };
+        let witnesses = match options.witnesses {
+            Some(witnesses) => Some(witnesses),
+            None => WitnessClient::for_log_dir(&dir_path).map_err(|err| AuditError::NotALog {
+                path: dir_path.clone(),
+                reason: err.to_string(),
+            })?,
+        };
         let log = Self {
+            witnesses,
             origin: stored.checkpoint.origin.clone(),
             layout,
             durability: options.durability,
@@ -272,6 +290,8 @@ impl AuditLog {
                 failed: None,
                 latest: stored,
                 signed_at: Instant::now(),
+                unwitnessed: false,
+                witnessing: None,
             }),
             durable_changed: Condvar::new(),
             durable_mark: AtomicU64::new(outcome.records),
@@ -312,6 +332,7 @@ impl AuditLog {
             state
         };
         drop(state);
+        self.ask_witnesses();
         let own = format!("{}\n", self.signer.verifier());
         let current = self
             .layout
@@ -366,8 +387,60 @@ impl AuditLog {
     /// appends a `checkpoint` record. Returns the signed checkpoint.
     pub fn checkpoint(&self) -> Result<SignedCheckpoint, AuditError> {
         let state = self.lock().map_err(sink_to_audit)?;
-        let state = self.sign_locked(state, true).map_err(sink_to_audit)?;
-        Ok(state.latest.clone())
+        drop(self.sign_locked(state, true).map_err(sink_to_audit)?);
+        self.ask_witnesses();
+        self.latest_checkpoint()
+    }
+
+    /// What the witnesses answered when last asked to cosign a checkpoint: who cosigned and
+    /// who did not and why. `None` before any was asked.
+    pub fn witnessing(&self) -> Option<Cosigning> {
+        self.lock().ok()?.witnessing.clone()
+    }
+
+    /// Asks the witnesses to cosign the newest checkpoint when it was not yet, outside the
+    /// mutex (appends go on meanwhile), and stores their cosignatures with it in the
+    /// checkpoint file. A witness that fails is reported by [`AuditLog::witnessing`], never an
+    /// error: it must not stop the log.
+    fn ask_witnesses(&self) {
+        let Some(witnesses) = &self.witnesses else {
+            return;
+        };
+        let Ok(mut state) = self.lock() else {
+            return;
+        };
+        if !std::mem::take(&mut state.unwitnessed) {
+            return;
+        }
+        let signed = state.latest.clone();
+        drop(state);
+        let size = signed.checkpoint.size;
+        let prove = |old| match self.lock() {
+            Ok(state) => state
+                .tree
+                .consistency_proof(old, size)
+                .map_err(|err| err.to_string()),
+            Err(err) => Err(err.to_string()),
+        };
+        let mut outcome = witnesses.cosign(&signed, &prove);
+        let Ok(mut state) = self.lock() else {
+            return;
+        };
+        // A newer checkpoint signed meanwhile has its own round; these lines are for this one.
+        if state.latest.note == signed.note && !outcome.lines.is_empty() {
+            let cosigned = outcome.apply(&signed);
+            match self
+                .layout
+                .write_atomic(files::CHECKPOINT, cosigned.note.as_bytes())
+            {
+                Ok(()) => state.latest = cosigned,
+                Err(err) => outcome.failures.push(super::witness::WitnessFailure {
+                    witness: "(all)".into(),
+                    reason: format!("storing the cosignatures failed: {err}"),
+                }),
+            }
+        }
+        state.witnessing = Some(outcome);
     }
 
     /// The latest signed checkpoint.
@@ -409,7 +482,10 @@ impl AuditLog {
         let state = self.make_durable(state).map_err(sink_to_audit)?;
         if state.tree.len() > state.latest.checkpoint.size {
             drop(self.sign_locked(state, false).map_err(sink_to_audit)?);
+        } else {
+            drop(state);
         }
+        self.ask_witnesses();
         Ok(())
     }
 
@@ -679,6 +755,7 @@ impl AuditLog {
         }
         state.latest = signed;
         state.signed_at = Instant::now();
+        state.unwitnessed = true;
         if record {
             let event = AuditEvent::Checkpoint(CheckpointEvent {
                 tree_size: size,
@@ -730,6 +807,7 @@ impl AuditSink for AuditLog {
         };
         if self.checkpoint_due(&state) {
             drop(self.sign_locked(state, true)?);
+            self.ask_witnesses();
         }
         Ok(index)
     }

@@ -308,6 +308,20 @@ pub fn verify_inclusion(
     proof: &[Hash],
     root: &Hash,
 ) -> Result<(), ProofError> {
+    if root_from_inclusion(index, size, leaf, proof)? != *root {
+        return Err(ProofError::RootMismatch);
+    }
+    Ok(())
+}
+
+/// The root an RFC 9162 audit path leads to from `leaf` at `index` in a tree of `size`
+/// (what a COSE receipt's detached payload must be).
+pub fn root_from_inclusion(
+    index: u64,
+    size: u64,
+    leaf: &Hash,
+    proof: &[Hash],
+) -> Result<Hash, ProofError> {
     if index >= size {
         return Err(ProofError::IndexOutOfRange { index, size });
     }
@@ -333,10 +347,7 @@ pub fn verify_inclusion(
     if sn != 0 {
         return Err(ProofError::WrongLength);
     }
-    if r != *root {
-        return Err(ProofError::RootMismatch);
-    }
-    Ok(())
+    Ok(r)
 }
 
 /// Verifies a consistency proof (RFC 9162 2.1.4.2): the tree of `old` leaves with root

@@ -19,10 +19,13 @@ pub mod keys;
 mod log;
 pub mod merkle;
 pub mod proof;
+pub mod receipt;
 pub mod record;
 pub mod scan;
 mod sink;
+pub mod tiles;
 mod verify;
+pub mod witness;
 
 pub use error::{AuditError, Integrity};
 pub use event::{
