@@ -284,3 +284,110 @@ fn check_prints_masked_arguments_on_redact_and_exits_3() {
     );
     assert_eq!((code, printed.get("args")), (Some(0), None));
 }
+
+/// Runs `aims check` on raw call text (which `serde_json::Value` could not even hold).
+fn check_text(policy: &Path, text: &str) -> (Option<i32>, Value) {
+    let out = aims(&["check", "--policy", policy.to_str().unwrap()], text);
+    let decision = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    (out.status.code(), decision)
+}
+
+fn reason_codes(decision: &Value) -> Vec<String> {
+    decision["reasons"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|reason| reason["code"].as_str().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn calls_a_lenient_tool_would_read_differently_are_denied() {
+    let policy = example_policy();
+    let refund = |args: &str| {
+        format!(r#"{{"agent_id": "cs-agent", "tool": "issue_refund", "args": {args}}}"#)
+    };
+    let cases = [
+        // A duplicate: serde_json keeps the last, other readers the first.
+        (
+            refund(
+                r#"{"order_id": "o-1", "amount": 1000000, "amount": 1, "currency": "EUR", "reason": "x"}"#,
+            ),
+            "duplicate_key",
+        ),
+        // Keys a case-insensitive reader (Go's encoding/json) takes as one.
+        (
+            refund(
+                r#"{"order_id": "o-1", "amount": 1, "Amount": 1000000, "currency": "EUR", "reason": "x"}"#,
+            ),
+            "ambiguous_keys",
+        ),
+        // A number a double rounds to 1.
+        (
+            refund(
+                r#"{"order_id": "o-1", "amount": 1.00000000000000001, "currency": "EUR", "reason": "x"}"#,
+            ),
+            "inexact_number",
+        ),
+    ];
+    for (text, code) in cases {
+        let (status, decision) = check_text(&policy, &text);
+        assert_eq!(status, Some(1), "{text}: {decision}");
+        assert_eq!(decision["verdict"], "deny", "{text}");
+        assert_eq!(reason_codes(&decision), [code], "{text}");
+    }
+}
+
+#[test]
+fn tool_name_variants_do_not_dodge_a_deny_list() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("deny-list.yaml");
+    std::fs::write(
+        &policy,
+        "default: allow\nrules:\n  - id: no-shell\n    match: {tool: shell}\n    effect: deny\n",
+    )
+    .unwrap();
+    let cases = [
+        ("Shell", "rule_matched"),
+        ("SHELL", "rule_matched"),
+        ("shell\u{200b}", "tool_name_invalid"),
+        (
+            "\u{ff53}\u{ff48}\u{ff45}\u{ff4c}\u{ff4c}",
+            "tool_name_invalid",
+        ),
+    ];
+    for (tool, code) in cases {
+        let (status, decision) = check(
+            &policy,
+            &[],
+            json!({"agent_id": "a", "tool": tool, "args": {}}),
+        );
+        assert_eq!(status, Some(1), "{tool:?}: {decision}");
+        assert_eq!(reason_codes(&decision), [code], "{tool:?}");
+    }
+    let (status, _) = check(
+        &policy,
+        &[],
+        json!({"agent_id": "a", "tool": "ls", "args": {}}),
+    );
+    assert_eq!(status, Some(0));
+}
+
+#[test]
+fn oversized_names_are_denied_and_logged_cut_short() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("log");
+    let tool = "t".repeat(1 << 20);
+    let (status, decision) = check(
+        &example_policy(),
+        &["--log", log.to_str().unwrap()],
+        json!({"agent_id": "cs-agent", "tool": tool, "args": {}}),
+    );
+    assert_eq!(status, Some(1), "{decision}");
+    assert_eq!(reason_codes(&decision), ["name_too_long"]);
+    let logged: u64 = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|entry| entry.unwrap().metadata().unwrap().len())
+        .sum();
+    assert!(logged < 64 * 1024, "{logged} bytes logged");
+}

@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use aims_core::audit::keys::{KeySource, NoteSigner, SIGNING_KEY_ENV};
 use aims_core::audit::{AuditLog, Durability, LogOptions};
-use aims_core::guard::{Decision, Guard, LimitFile, ToolCall, Verdict};
+use aims_core::guard::{
+    parse_call, CallJsonError, Decision, Guard, InputProblem, LimitFile, ToolCall, Verdict,
+};
 use aims_core::policy::Policy;
 
 use super::CliError;
@@ -41,8 +43,9 @@ pub struct Args {
     call: Option<String>,
 }
 
-/// Reads a call given inline, or from standard input for `-` or nothing.
-pub(crate) fn read_call(given: Option<&str>) -> Result<ToolCall, CliError> {
+/// Reads a call given inline, or from standard input for `-` or nothing, strictly: a call
+/// with duplicate keys or rounded numbers comes back with the problem it must be refused for.
+pub(crate) fn read_call(given: Option<&str>) -> Result<(ToolCall, Option<InputProblem>), CliError> {
     let text = match given {
         Some(text) if text != "-" => text.to_owned(),
         _ => {
@@ -51,7 +54,11 @@ pub(crate) fn read_call(given: Option<&str>) -> Result<ToolCall, CliError> {
             text
         }
     };
-    serde_json::from_str(&text).map_err(|err| format!("invalid call JSON: {err}").into())
+    match parse_call(&text) {
+        Ok(call) => Ok((call, None)),
+        Err(CallJsonError::Refused { call, problem }) => Ok((*call, Some(problem))),
+        Err(invalid) => Err(invalid.to_string().into()),
+    }
 }
 
 /// Opens the audit log in `dir` in strict mode, telling the user when its key had to be
@@ -78,7 +85,11 @@ pub(crate) fn open_audit_log(
 
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let policy = Policy::from_file(&args.policy)?;
-    let call = read_call(args.call.as_deref())?;
+    let (call, refused) = read_call(args.call.as_deref())?;
+    let decide = |guard: &Guard| match &refused {
+        Some(problem) => guard.refuse(&call, problem),
+        None => guard.check(&call),
+    };
     let builder = Guard::builder(policy).shadow(args.shadow);
     let (decision, masked) = match &args.log {
         Some(dir) => {
@@ -86,7 +97,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             // Opened under the limits lock, so concurrent hooks take turns.
             let log = Arc::new(open_audit_log(dir, args.key.as_deref())?);
             let guard = builder.limit_state(state).sink(log.clone()).build();
-            let decision = guard.check(&call);
+            let decision = decide(&guard);
             let masked = masked_args(&guard, &decision, &call);
             file.save(&guard.limit_state()?)?;
             drop(guard);
@@ -97,7 +108,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
         None => {
             let guard = builder.build();
-            let decision = guard.check(&call);
+            let decision = decide(&guard);
             let masked = masked_args(&guard, &decision, &call);
             (decision, masked)
         }

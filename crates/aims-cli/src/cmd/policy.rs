@@ -78,7 +78,10 @@ fn check(args: CheckArgs) -> Result<ExitCode, CliError> {
 
 fn explain(args: ExplainArgs) -> Result<ExitCode, CliError> {
     let policy = Policy::from_file(&args.file)?;
-    let call = read_call(Some(&args.call))?;
+    let (call, refused) = read_call(Some(&args.call))?;
+    if let Some(problem) = refused {
+        return Err(format!("the guard refuses this call: {problem}").into());
+    }
     let result: Option<Value> = args
         .result
         .as_deref()

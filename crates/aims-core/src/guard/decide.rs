@@ -5,6 +5,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::clock::unix_ms;
+use super::input::InputProblem;
 use super::limits::{LimitOutcome, LimitStore, LimitsUnavailable};
 use super::{Decision, Phase, Reason, Redaction, ToolCall, Verdict};
 use crate::policy::{Policy, Rule};
@@ -156,6 +157,23 @@ fn default_reason(phase: Phase, verdict: Verdict) -> Reason {
         rule_id: None,
         message,
     }
+}
+
+/// The decision on an input the guard refuses to read: deny, with the problem as its reason.
+pub(crate) fn refused(
+    policy_version: &str,
+    phase: Phase,
+    decision_id: String,
+    shadow: bool,
+    problem: &InputProblem,
+) -> Decision {
+    let mut decision = internal_error(policy_version, phase, decision_id, shadow);
+    decision.reasons = vec![Reason {
+        code: problem.code.to_owned(),
+        rule_id: None,
+        message: problem.message.clone(),
+    }];
+    decision
 }
 
 /// The decision when evaluation itself failed: deny, reason `internal_error`. The message is

@@ -119,7 +119,9 @@ impl LimitState {
                 .window_entries(&key, budget.window, now_ms)
                 .iter()
                 .map(|(_, amount)| amount)
-                .sum();
+                // An empty f64 sum is -0.0, which would print as "-0 used".
+                .sum::<f64>()
+                + 0.0;
             let limit = format!("budget of {} per {}", budget.max, budget.window);
             let outcome = match budget
                 .pointer()

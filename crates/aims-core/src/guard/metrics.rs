@@ -3,7 +3,8 @@
 //!
 //! Counters are atomics behind a read-mostly lock, so concurrent checks only contend when a
 //! new agent/tool pair first appears. Pairs beyond [`MAX_SERIES`] are counted under `_other`
-//! so a caller inventing tool names cannot grow memory without bound.
+//! so a caller inventing tool names cannot grow memory without bound, and label values longer
+//! than [`MAX_LABEL_BYTES`] are counted under `_oversized`, so neither can one long name.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -17,6 +18,17 @@ use super::{Phase, Verdict};
 
 /// The most distinct (agent, tool) pairs tracked before new ones go to `_other`.
 pub const MAX_SERIES: usize = 1024;
+
+/// The longest agent or tool name kept as a label value (the guard's default id limit).
+pub const MAX_LABEL_BYTES: usize = 256;
+
+fn label(value: &str) -> &str {
+    if value.len() <= MAX_LABEL_BYTES {
+        value
+    } else {
+        "_oversized"
+    }
+}
 
 /// Upper bounds of the latency buckets, in nanoseconds.
 const BUCKETS_NS: [u64; 12] = [
@@ -74,6 +86,7 @@ impl Metrics {
             .unwrap_or(BUCKETS_NS.len());
         self.buckets[bucket].fetch_add(1, Ordering::Relaxed);
         self.latency_sum_ns.fetch_add(ns, Ordering::Relaxed);
+        let (agent, tool) = (label(agent), label(tool));
         let bump = |counts: &Counts| {
             counts.0[phase_slot(phase)][verdict_slot(verdict)].fetch_add(1, Ordering::Relaxed);
         };
@@ -304,6 +317,20 @@ mod tests {
             let value = line.rsplit(' ').next().unwrap();
             assert!(value.parse::<f64>().is_ok(), "{line}");
         }
+    }
+
+    #[test]
+    fn huge_names_do_not_reach_the_exposition() {
+        let metrics = Metrics::default();
+        let huge = "x".repeat(1 << 20);
+        for i in 0..1_100 {
+            metrics.observe(Phase::Pre, Verdict::Deny, &format!("{huge}{i}"), &huge, 1);
+        }
+        let text = metrics.snapshot().prometheus();
+        assert!(text.len() < 4_096, "{} bytes", text.len());
+        assert!(text.contains(
+            "agent=\"_oversized\",tool=\"_oversized\",phase=\"pre\",verdict=\"deny\"} 1100"
+        ));
     }
 
     #[test]

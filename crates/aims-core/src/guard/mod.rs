@@ -12,6 +12,7 @@ mod call;
 mod clock;
 mod decide;
 mod decision;
+mod input;
 mod limit_file;
 mod limits;
 mod mask;
@@ -31,10 +32,15 @@ use serde_json::Value;
 pub use call::ToolCall;
 pub use clock::{unix_ms, Clock, ManualClock, SystemClock};
 pub use decision::{Decision, Phase, Reason, Redaction, Severity, Verdict};
+pub use input::{
+    parse_call, parse_value, CallJsonError, InputLimits, InputProblem, ToolNames, ValueError,
+};
 pub use limit_file::{LimitFile, LimitFileError, LOCK_FILE, STATE_FILE};
 pub use limits::{LimitState, LimitStore, LimitsUnavailable};
 pub use mask::{Masker, REDACTED};
-pub use metrics::{DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_SERIES};
+pub use metrics::{
+    DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_LABEL_BYTES, MAX_SERIES,
+};
 pub use run::{RunError, ToolOutcome};
 
 use crate::audit::{
@@ -62,6 +68,7 @@ struct Shared {
     metrics: Metrics,
     ids: DecisionIds,
     shadow: bool,
+    input_limits: InputLimits,
 }
 
 impl fmt::Debug for Guard {
@@ -83,6 +90,7 @@ pub struct GuardBuilder {
     clock: Arc<dyn Clock>,
     limits: LimitState,
     shadow: bool,
+    input_limits: InputLimits,
 }
 
 impl fmt::Debug for GuardBuilder {
@@ -127,6 +135,13 @@ impl GuardBuilder {
         self
     }
 
+    /// Bounds on names, ids and argument size and nesting, and the tool name alphabet; calls
+    /// beyond them are denied before any rule runs. Default: [`InputLimits::default`].
+    pub fn input_limits(mut self, limits: InputLimits) -> Self {
+        self.input_limits = limits;
+        self
+    }
+
     /// The guard.
     pub fn build(self) -> Guard {
         Guard {
@@ -142,6 +157,7 @@ impl GuardBuilder {
                 metrics: Metrics::default(),
                 ids: DecisionIds::new(),
                 shadow: self.shadow,
+                input_limits: self.input_limits,
             }),
         }
     }
@@ -168,6 +184,7 @@ impl Guard {
             clock: Arc::new(SystemClock),
             limits: LimitState::default(),
             shadow: false,
+            input_limits: InputLimits::default(),
         }
     }
 
@@ -231,6 +248,23 @@ impl Guard {
         self.decide_and_record_under(&self.shared.policy.load(), call, result)
     }
 
+    /// Denies a call the guard cannot read as it was sent (see [`parse_call`]) with the
+    /// problem as its reason, and records the denial.
+    pub fn refuse(&self, call: &ToolCall, problem: &InputProblem) -> Decision {
+        let started = Instant::now();
+        let policy = self.shared.policy.load();
+        let decision = decide::refused(
+            policy.version(),
+            Phase::Pre,
+            self.shared.ids.next(),
+            self.shared.shadow,
+            problem,
+        );
+        let checked = input::check_call(call, &self.shared.input_limits);
+        let oversized = checked.as_ref().err().is_some_and(InputProblem::oversized);
+        self.record_and_count(decision, call, None, oversized, started)
+    }
+
     fn decide_and_record_under(
         &self,
         policy: &Policy,
@@ -244,6 +278,20 @@ impl Guard {
         } else {
             Phase::Pre
         };
+        let checked = match result {
+            None => input::check_call(call, &shared.input_limits),
+            Some(result) => input::check_result(result, &shared.input_limits),
+        };
+        if let Err(problem) = checked {
+            let decision = decide::refused(
+                policy.version(),
+                phase,
+                shared.ids.next(),
+                shared.shadow,
+                &problem,
+            );
+            return self.record_and_count(decision, call, result, problem.oversized(), started);
+        }
         let context = Context {
             policy,
             limits: &shared.limits,
@@ -258,19 +306,40 @@ impl Guard {
                 shared.clock.now(),
             )
         }));
-        let mut decision = match decided {
+        let decision = match decided {
             Ok(Ok(decision)) => decision,
             // The failed decision's id went with it; the denial gets its own.
             Ok(Err(_)) | Err(_) => {
                 decide::internal_error(policy.version(), phase, shared.ids.next(), shared.shadow)
             }
         };
+        self.record_and_count(decision, call, result, false, started)
+    }
+
+    /// Records a decision when it must be (every call decision; result decisions a rule
+    /// matched or that deny) and counts it. An input too big to keep is recorded by its names,
+    /// cut to the limits, without its arguments.
+    fn record_and_count(
+        &self,
+        mut decision: Decision,
+        call: &ToolCall,
+        result: Option<&Value>,
+        oversized: bool,
+        started: Instant,
+    ) -> Decision {
+        let shared = &*self.shared;
         let eval_ns = u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        let must_record = phase == Phase::Pre
+        let must_record = decision.phase == Phase::Pre
             || !decision.rule_ids.is_empty()
             || decision.verdict == Verdict::Deny;
         if must_record {
-            let raw = result.unwrap_or(&call.args);
+            let bounded;
+            let (call, raw) = if oversized {
+                bounded = input::bounded_for_record(call, &shared.input_limits);
+                (&bounded, &Value::Null)
+            } else {
+                (call, result.unwrap_or(&call.args))
+            };
             let recorded = catch_unwind(AssertUnwindSafe(|| {
                 let event = record::decision_event(
                     &decision,
@@ -296,9 +365,13 @@ impl Guard {
                 });
             }
         }
-        shared
-            .metrics
-            .observe(phase, decision.verdict, &call.agent_id, &call.tool, eval_ns);
+        shared.metrics.observe(
+            decision.phase,
+            decision.verdict,
+            &call.agent_id,
+            &call.tool,
+            eval_ns,
+        );
         decision
     }
 

@@ -80,23 +80,38 @@ impl Guard {
         }
         let started = Instant::now();
         let ran = catch_unwind(AssertUnwindSafe(|| tool(args)));
-        let outcome = match &ran {
-            Ok(Ok(_)) => ToolOutcome::ok(started.elapsed()),
-            Ok(Err(err)) => ToolOutcome::error(err.to_string(), started.elapsed()),
-            Err(_) => ToolOutcome::error("the tool panicked", started.elapsed()),
+        let elapsed = started.elapsed();
+        let (outcome, ran) = match ran {
+            Ok(Ok(result)) => {
+                // Decided before the outcome is recorded: a result the caller never gets is
+                // not an `ok` outcome.
+                let post = self.check_result(call, &result);
+                let outcome = if post.may_proceed() {
+                    ToolOutcome::ok(elapsed)
+                } else {
+                    ToolOutcome::error(
+                        format!(
+                            "the result was withheld by the guard ({})",
+                            post.verdict.as_str()
+                        ),
+                        elapsed,
+                    )
+                };
+                (outcome, Ok(Ok((result, post))))
+            }
+            Ok(Err(err)) => (ToolOutcome::error(err.to_string(), elapsed), Ok(Err(err))),
+            Err(panic) => (ToolOutcome::error("the tool panicked", elapsed), Err(panic)),
         };
         let recorded = self.record_outcome(call, &decision, &outcome);
-        let result = match ran {
-            Ok(Ok(result)) => result,
+        let (mut result, post) = match ran {
+            Ok(Ok(checked)) => checked,
             Ok(Err(err)) => return Err(RunError::Tool(err)),
             Err(panic) => resume_unwind(panic),
         };
         recorded.map_err(RunError::Audit)?;
-        let post = self.check_result(call, &result);
         if !post.may_proceed() {
             return Err(RunError::ResultBlocked(Box::new(post)));
         }
-        let mut result = result;
         if post.verdict == Verdict::Redact && !post.shadow {
             self.apply_redactions(&post, &mut result);
         }

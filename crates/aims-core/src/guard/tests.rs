@@ -386,6 +386,10 @@ fn rate_limits_count_allowed_calls_per_sliding_window() {
 #[test]
 fn budgets_sum_an_argument_and_deny_what_would_exceed() {
     let h = harness();
+    // Nothing used yet reads "0 used" (an empty sum of doubles is -0).
+    let alone = h.guard.check(&refund(json!(250)));
+    let budget = alone.reasons.iter().find(|r| r.code == "budget_exceeded");
+    assert!(budget.unwrap().message.ends_with("(0 used)"), "{alone:?}");
     assert_eq!(h.guard.check(&refund(json!(90))).verdict, Verdict::Allow);
     assert_eq!(h.guard.check(&refund(json!("90"))).verdict, Verdict::Allow);
     let over = h.guard.check(&refund(json!(30)));
@@ -591,6 +595,17 @@ fn run_checks_and_masks_results() {
         .collect();
     assert_eq!(post.len(), 2);
     assert!(!post[0].args.to_string().contains("c@d.org"));
+    // The caller never got the second result: its outcome is not `ok`.
+    let statuses: Vec<OutcomeStatus> = h
+        .sink
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            AuditEvent::Outcome(outcome) => Some(outcome.status),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(statuses, [OutcomeStatus::Ok, OutcomeStatus::Error]);
 }
 
 #[test]

@@ -186,7 +186,9 @@ pub fn load_dir(dir: &Path) -> Result<LoadedRegister, LoadError> {
             continue;
         }
         let text = fs::read_to_string(&path).map_err(io_error(&path))?;
-        match load_section(&mut register, section, &text, format) {
+        // Editors on Windows save a byte order mark; it is not part of the document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        match load_section(&mut register, section, text, format) {
             Ok(map) => {
                 sources.files.insert(section, SourceFile { path, map });
             }

@@ -24,6 +24,7 @@ pub mod signoff;
 pub mod soa;
 pub mod source_map;
 pub mod validation;
+pub mod yaml_bounds;
 
 pub use ai_policy::AiPolicy;
 pub use ai_system::{

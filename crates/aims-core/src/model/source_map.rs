@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScanError};
 
+use super::yaml_bounds::Bounds;
+
 /// A 1-based line and column in a source file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Position {
@@ -37,15 +39,18 @@ pub struct SourceMap {
 }
 
 impl SourceMap {
-    /// Maps every node of the first document in `text`.
+    /// Maps every node of the first document in `text`; refuses a document beyond the
+    /// [`yaml_bounds`](super::yaml_bounds) (too deep, or aliases that expand too far).
     pub fn parse(text: &str) -> Result<SourceMap, SyntaxError> {
         let mut builder = Builder::default();
+        let mut bounds = Bounds::default();
         for event in Parser::new_from_str(text) {
             let (event, span) = event.map_err(syntax_error)?;
             let position = Position {
                 line: span.start.line(),
                 column: span.start.col() + 1,
             };
+            bounds.accept(&event, position)?;
             if builder.accept(event, position) {
                 break;
             }
@@ -68,7 +73,7 @@ impl SourceMap {
     }
 }
 
-fn syntax_error(error: ScanError) -> SyntaxError {
+pub(super) fn syntax_error(error: ScanError) -> SyntaxError {
     let marker = error.marker();
     SyntaxError {
         message: error.info().to_owned(),

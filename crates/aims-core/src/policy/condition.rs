@@ -5,13 +5,16 @@
 //! nothing, or the value has the wrong type for the operator) is `Unknown`; the rule decides
 //! what unknown means (see [`super::rule`]), so a malformed call never slips past a deny rule.
 
+use std::cmp::Ordering;
 use std::fmt;
 
 use regex::Regex;
 use schemars::JsonSchema;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Number, Value};
+
+use super::number::{compare_number, numbers_equal, Decimal};
 
 /// The outcome of evaluating a condition (Kleene three-valued logic).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,33 +167,61 @@ fn array_index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
-/// A numeric bound used by `gt`/`gte`/`lt`/`lte` and by `length`.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// A numeric bound used by `gt`/`gte`/`lt`/`lte` and by `length`, compared exactly (see
+/// [`super::number`]).
+#[derive(Debug, Clone, PartialEq)]
 pub enum Compare {
     /// Strictly greater.
-    Gt(f64),
+    Gt(Decimal),
     /// Greater or equal.
-    Gte(f64),
+    Gte(Decimal),
     /// Strictly less.
-    Lt(f64),
+    Lt(Decimal),
     /// Less or equal.
-    Lte(f64),
+    Lte(Decimal),
     /// Equal.
-    Eq(f64),
+    Eq(Decimal),
 }
 
 impl Compare {
-    fn holds(self, actual: f64) -> bool {
+    fn bound(&self) -> &Decimal {
         match self {
-            Compare::Gt(bound) => actual > bound,
-            Compare::Gte(bound) => actual >= bound,
-            Compare::Lt(bound) => actual < bound,
-            Compare::Lte(bound) => actual <= bound,
-            Compare::Eq(bound) => actual == bound,
+            Compare::Gt(bound)
+            | Compare::Gte(bound)
+            | Compare::Lt(bound)
+            | Compare::Lte(bound)
+            | Compare::Eq(bound) => bound,
         }
     }
 
-    fn describe(self) -> String {
+    /// Whether the bound holds for a value that orders as `actual` against it.
+    fn holds(&self, actual: Ordering) -> bool {
+        match self {
+            Compare::Gt(_) => actual == Ordering::Greater,
+            Compare::Gte(_) => actual != Ordering::Less,
+            Compare::Lt(_) => actual == Ordering::Less,
+            Compare::Lte(_) => actual != Ordering::Greater,
+            Compare::Eq(_) => actual == Ordering::Equal,
+        }
+    }
+
+    /// Whether the bound holds for a number or numeric string; `None` for other values.
+    fn holds_for(&self, value: &Value) -> Option<bool> {
+        let bound = self.bound();
+        let actual = match value {
+            Value::Number(number) => compare_number(number, bound)?,
+            Value::String(text) => Decimal::parse(text)?.compare(bound),
+            _ => return None,
+        };
+        Some(self.holds(actual))
+    }
+
+    fn holds_for_length(&self, length: usize) -> bool {
+        let length = Number::from(u64::try_from(length).unwrap_or(u64::MAX));
+        compare_number(&length, self.bound()).is_some_and(|actual| self.holds(actual))
+    }
+
+    fn describe(&self) -> String {
         match self {
             Compare::Gt(bound) => format!("gt {bound}"),
             Compare::Gte(bound) => format!("gte {bound}"),
@@ -244,8 +275,8 @@ impl Op {
                 Value::String(text) => Tri::from_bool(regex.is_match(text)),
                 _ => Tri::Unknown,
             },
-            Op::Number(compare) => match as_number(value) {
-                Some(number) => Tri::from_bool(compare.holds(number)),
+            Op::Number(compare) => match compare.holds_for(value) {
+                Some(holds) => Tri::from_bool(holds),
                 None => Tri::Unknown,
             },
             Op::Contains(needle) => match (value, needle) {
@@ -264,7 +295,7 @@ impl Op {
                     Value::Object(members) => members.len(),
                     _ => return Tri::Unknown,
                 };
-                Tri::from_bool(bounds.iter().all(|bound| bound.holds(length as f64)))
+                Tri::from_bool(bounds.iter().all(|bound| bound.holds_for_length(length)))
             }
             Op::Exists(_) | Op::Not(_) => Tri::Unknown,
         }
@@ -304,7 +335,8 @@ fn eval_all(ops: &[Op], value: Option<&Value>) -> Tri {
 }
 
 /// A number, or a string that holds a finite number: agents often pass amounts as strings, and
-/// `"600"` must not slip past a cap of 500.
+/// `"600"` must not slip past a cap of 500. This is the nearest double, for sums (budgets);
+/// conditions compare exactly instead.
 pub fn as_number(value: &Value) -> Option<f64> {
     match value {
         Value::Number(number) => number.as_f64().filter(|n| n.is_finite()),
@@ -313,13 +345,10 @@ pub fn as_number(value: &Value) -> Option<f64> {
     }
 }
 
-/// JSON equality with numbers compared by value.
+/// JSON equality with numbers compared by exact value (`1` equals `1.0`).
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_f64(), y.as_f64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x == y,
-        },
+        (Value::Number(x), Value::Number(y)) => numbers_equal(x, y),
         (Value::Array(xs), Value::Array(ys)) => {
             xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| json_eq(x, y))
         }
@@ -405,8 +434,16 @@ impl<'de> Visitor<'de> for PointerConditionsVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<PointerConditions, A::Error> {
-        let mut conditions = Vec::new();
+        let mut conditions: Vec<(Pointer, Vec<Op>)> = Vec::new();
         while let Some(pointer) = map.next_key::<PointerSource>()? {
+            // A second entry for the same pointer would silently replace the first in most
+            // readers, so a reviewer could not tell which conditions are in force.
+            if conditions.iter().any(|(seen, _)| seen == &pointer.0) {
+                return Err(de::Error::custom(format!(
+                    "duplicate pointer `{}` (merge its operators into one entry)",
+                    pointer.0.as_str()
+                )));
+            }
             let ops: Operators = map.next_value()?;
             conditions.push((pointer.0, ops.0));
         }
@@ -456,16 +493,16 @@ pub(crate) struct OperatorsDoc {
     matches: Option<RegexSource>,
     /// A number (or numeric string) greater than this.
     #[serde(default)]
-    gt: Option<f64>,
+    gt: Option<Bound>,
     /// A number (or numeric string) greater than or equal to this.
     #[serde(default)]
-    gte: Option<f64>,
+    gte: Option<Bound>,
     /// A number (or numeric string) less than this.
     #[serde(default)]
-    lt: Option<f64>,
+    lt: Option<Bound>,
     /// A number (or numeric string) less than or equal to this.
     #[serde(default)]
-    lte: Option<f64>,
+    lte: Option<Bound>,
     /// Whether the pointer addresses a value at all (never unknown).
     #[serde(default)]
     exists: Option<bool>,
@@ -531,10 +568,10 @@ fn compile_operators(doc: OperatorsDoc) -> Vec<Op> {
         ops.push(Op::Matches(regex.0));
     }
     let bounds = [
-        doc.gt.map(Compare::Gt),
-        doc.gte.map(Compare::Gte),
-        doc.lt.map(Compare::Lt),
-        doc.lte.map(Compare::Lte),
+        doc.gt.map(|b| Compare::Gt(b.0)),
+        doc.gte.map(|b| Compare::Gte(b.0)),
+        doc.lt.map(|b| Compare::Lt(b.0)),
+        doc.lte.map(|b| Compare::Lte(b.0)),
     ];
     ops.extend(bounds.into_iter().flatten().map(Op::Number));
     if let Some(expected) = doc.exists {
@@ -585,6 +622,44 @@ impl<'de> Deserialize<'de> for RegexSource {
     }
 }
 
+/// A numeric bound as written in a policy: an integer (exactly) or a finite double. `NaN`
+/// and infinities are rejected where they are written: every comparison with them is false,
+/// which would silently disable the rule.
+#[derive(Debug, Clone)]
+pub(crate) struct Bound(Decimal);
+
+struct BoundVisitor;
+
+impl Visitor<'_> for BoundVisitor {
+    type Value = Bound;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a finite number")
+    }
+
+    fn visit_u64<E: de::Error>(self, value: u64) -> Result<Bound, E> {
+        Ok(Bound(Decimal::from_i128(i128::from(value))))
+    }
+
+    fn visit_i64<E: de::Error>(self, value: i64) -> Result<Bound, E> {
+        Ok(Bound(Decimal::from_i128(i128::from(value))))
+    }
+
+    fn visit_f64<E: de::Error>(self, value: f64) -> Result<Bound, E> {
+        Decimal::from_f64(value).map(Bound).ok_or_else(|| {
+            E::custom(format!(
+                "invalid bound {value}: expected a finite number (NaN and infinities never compare true, so the rule would never apply)"
+            ))
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Bound {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(BoundVisitor)
+    }
+}
+
 /// `length: 3` (exactly) or `length: {gte: 1, lte: 200}`.
 #[derive(Debug, Clone)]
 pub(crate) struct LengthBounds(Vec<Compare>);
@@ -593,15 +668,15 @@ pub(crate) struct LengthBounds(Vec<Compare>);
 #[serde(deny_unknown_fields)]
 struct LengthDoc {
     #[serde(default)]
-    equals: Option<f64>,
+    equals: Option<Bound>,
     #[serde(default)]
-    gt: Option<f64>,
+    gt: Option<Bound>,
     #[serde(default)]
-    gte: Option<f64>,
+    gte: Option<Bound>,
     #[serde(default)]
-    lt: Option<f64>,
+    lt: Option<Bound>,
     #[serde(default)]
-    lte: Option<f64>,
+    lte: Option<Bound>,
 }
 
 struct LengthVisitor;
@@ -614,7 +689,9 @@ impl<'de> Visitor<'de> for LengthVisitor {
     }
 
     fn visit_u64<E: de::Error>(self, value: u64) -> Result<LengthBounds, E> {
-        Ok(LengthBounds(vec![Compare::Eq(value as f64)]))
+        Ok(LengthBounds(vec![Compare::Eq(Decimal::from_i128(
+            i128::from(value),
+        ))]))
     }
 
     fn visit_i64<E: de::Error>(self, value: i64) -> Result<LengthBounds, E> {
@@ -626,11 +703,11 @@ impl<'de> Visitor<'de> for LengthVisitor {
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<LengthBounds, A::Error> {
         let doc = LengthDoc::deserialize(de::value::MapAccessDeserializer::new(map))?;
         let bounds: Vec<Compare> = [
-            doc.equals.map(Compare::Eq),
-            doc.gt.map(Compare::Gt),
-            doc.gte.map(Compare::Gte),
-            doc.lt.map(Compare::Lt),
-            doc.lte.map(Compare::Lte),
+            doc.equals.map(|b| Compare::Eq(b.0)),
+            doc.gt.map(|b| Compare::Gt(b.0)),
+            doc.gte.map(|b| Compare::Gte(b.0)),
+            doc.lt.map(|b| Compare::Lt(b.0)),
+            doc.lte.map(|b| Compare::Lte(b.0)),
         ]
         .into_iter()
         .flatten()
@@ -752,6 +829,86 @@ mod tests {
         assert_eq!(Tri::True.and(Tri::Unknown), Tri::Unknown);
         assert_eq!(Tri::True.and(Tri::True), Tri::True);
         assert_eq!(eval("{gt: 1, matches: x}", Some(json!(0))), Tri::False);
+    }
+
+    #[test]
+    fn numbers_compare_exactly_at_any_size_in_every_operator() {
+        let big = 9_007_199_254_740_993_u64;
+        assert_eq!(
+            eval("{in: [9007199254740992]}", Some(json!(big))),
+            Tri::False
+        );
+        assert_eq!(
+            eval("{not_in: [9007199254740992]}", Some(json!(big))),
+            Tri::True
+        );
+        assert_eq!(
+            eval("{equals: 9007199254740992}", Some(json!(big))),
+            Tri::False
+        );
+        assert_eq!(
+            eval("{contains: 9007199254740992}", Some(json!([big]))),
+            Tri::False
+        );
+        assert_eq!(eval("{gt: 9007199254740992}", Some(json!(big))), Tri::True);
+        assert_eq!(
+            eval("{lte: 9007199254740992}", Some(json!(big))),
+            Tri::False
+        );
+        assert_eq!(
+            eval(
+                "{lt: -9007199254740992}",
+                Some(json!(-9_007_199_254_740_993_i64))
+            ),
+            Tri::True
+        );
+        // Numeric strings keep every digit.
+        assert_eq!(
+            eval("{gt: 100}", Some(json!("100.0000000000000001"))),
+            Tri::True
+        );
+        assert_eq!(
+            eval("{lte: 100}", Some(json!("100.0000000000000001"))),
+            Tri::False
+        );
+        assert_eq!(
+            eval(
+                "{gt: 18446744073709551615}",
+                Some(json!("18446744073709551616"))
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            eval("{gt: 500}", Some(json!(format!("1{}", "0".repeat(400))))),
+            Tri::True
+        );
+        assert_eq!(eval("{lt: 0.3}", Some(json!(0.1 + 0.2))), Tri::False);
+        assert_eq!(eval("{equals: 0.1}", Some(json!(0.1))), Tri::True);
+    }
+
+    #[test]
+    fn bounds_that_never_compare_true_are_rejected() {
+        for yaml in [
+            "{gt: .nan}",
+            "{lt: .inf}",
+            "{gte: -.inf}",
+            "{length: {lte: .nan}}",
+        ] {
+            let err = serde_yaml_ng::from_str::<Operators>(yaml)
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("expected a finite number"), "{yaml}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_pointer_written_twice_is_rejected() {
+        let err = serde_yaml_ng::from_str::<PointerConditions>(
+            "{/amount: {gt: 500}, /amount: {gt: 1000000}}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("duplicate pointer `/amount`"), "{err}");
     }
 
     #[test]

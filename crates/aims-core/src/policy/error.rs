@@ -28,6 +28,12 @@ pub enum PolicyError {
     },
 }
 
+/// A message as it may be shown: the reader quotes the text it choked on, which may be a card
+/// number or a key pasted into the wrong field, so PII and secrets in it are masked.
+fn masked(message: &str) -> String {
+    crate::pii::Scanner::default().mask(message, &crate::pii::MaskPolicy::default())
+}
+
 impl PolicyError {
     /// An error from the YAML reader, with its location taken out of the message.
     pub(crate) fn from_yaml(file: PathBuf, err: &serde_yaml_ng::Error) -> Self {
@@ -45,7 +51,7 @@ impl PolicyError {
             file,
             line,
             column,
-            message,
+            message: masked(&message),
         }
     }
 
@@ -54,12 +60,12 @@ impl PolicyError {
         let (line, column) = (err.line().max(1), err.column().max(1));
         let text = err.to_string();
         let suffix = format!(" at line {} column {}", err.line(), err.column());
-        let message = text.strip_suffix(&suffix).unwrap_or(&text).to_owned();
+        let message = text.strip_suffix(&suffix).unwrap_or(&text);
         PolicyError::Invalid {
             file,
             line,
             column,
-            message,
+            message: masked(message),
         }
     }
 }

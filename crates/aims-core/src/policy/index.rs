@@ -7,13 +7,14 @@
 use std::collections::HashMap;
 
 use super::pattern::Pattern;
-use super::rule::Rule;
+use super::rule::{Name, Rule};
 use crate::guard::Phase;
 
 /// The rules of one phase, indexed by tool name.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct RuleIndex {
     by_tool: HashMap<String, Vec<usize>>,
+    by_folded_tool: HashMap<String, Vec<usize>>,
     patterned: Vec<usize>,
 }
 
@@ -24,9 +25,11 @@ impl RuleIndex {
             if rule.phase != phase {
                 continue;
             }
+            // Restricting rules match folded names (see `pattern`).
+            let folded = rule.restricts();
             let names: Option<Vec<&str>> = rule
                 .tool
-                .0
+                .patterns(folded)
                 .iter()
                 .map(|pattern| match pattern {
                     Pattern::Exact(name) => Some(name.as_str()),
@@ -38,11 +41,12 @@ impl RuleIndex {
                     names.sort_unstable();
                     names.dedup();
                     for name in names {
-                        index
-                            .by_tool
-                            .entry(name.to_owned())
-                            .or_default()
-                            .push(position);
+                        let by_name = if folded {
+                            &mut index.by_folded_tool
+                        } else {
+                            &mut index.by_tool
+                        };
+                        by_name.entry(name.to_owned()).or_default().push(position);
                     }
                 }
                 None => index.patterned.push(position),
@@ -56,14 +60,17 @@ impl RuleIndex {
     pub(crate) fn for_each_candidate(
         &self,
         rules: &[Rule],
-        tool: &str,
+        tool: &Name<'_>,
         mut visit: impl FnMut(usize),
     ) {
-        if let Some(positions) = self.by_tool.get(tool) {
+        if let Some(positions) = self.by_tool.get(tool.written) {
+            positions.iter().copied().for_each(&mut visit);
+        }
+        if let Some(positions) = self.by_folded_tool.get(tool.folded.as_ref()) {
             positions.iter().copied().for_each(&mut visit);
         }
         for &position in &self.patterned {
-            if rules[position].tool.is_match(tool) {
+            if rules[position].tool_matches(tool) {
                 visit(position);
             }
         }

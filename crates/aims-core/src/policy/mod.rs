@@ -11,8 +11,10 @@
 mod condition;
 mod error;
 mod explain;
+mod fold;
 mod index;
 mod limit;
+mod number;
 mod pattern;
 mod rule;
 mod schema;
@@ -29,15 +31,17 @@ use serde_json::Value;
 pub use condition::{as_number, json_eq, Pointer, Tri};
 pub use error::PolicyError;
 pub use explain::{ConditionTrace, Explanation, LimitTrace, RuleTrace};
+pub(crate) use fold::fold;
 pub use limit::{Budget, KeyPart, RateLimit, Window};
+pub use number::Decimal;
 pub use rule::{RedactSpec, Rule, RuleOutcome};
 pub use schema::policy_schema;
 
 use crate::guard::{Phase, ToolCall, Verdict};
-use crate::model::OversightCheckpoint;
+use crate::model::{yaml_bounds, OversightCheckpoint};
 use crate::oversight::incidents::IncidentTrigger;
 use index::RuleIndex;
-use rule::RuleSeed;
+use rule::{Name, RuleSeed};
 
 /// A compiled policy.
 #[derive(Debug, Clone)]
@@ -189,8 +193,16 @@ impl Policy {
         file: impl AsRef<Path>,
     ) -> Result<Self, PolicyError> {
         let file: PathBuf = file.as_ref().to_owned();
+        // Editors on Windows save a byte order mark; it is not part of the document.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let (doc, value): (PolicyDoc, Value) = match format {
             Format::Yaml => {
+                yaml_bounds::check(text).map_err(|err| PolicyError::Invalid {
+                    file: file.clone(),
+                    line: err.position.line,
+                    column: err.position.column,
+                    message: err.message,
+                })?;
                 let doc = serde_yaml_ng::from_str(text)
                     .map_err(|err| PolicyError::from_yaml(file.clone(), &err))?;
                 let value = serde_yaml_ng::from_str(text)
@@ -277,7 +289,7 @@ impl Policy {
     pub fn has_result_rules_for(&self, tool: &str) -> bool {
         let mut any = false;
         self.post
-            .for_each_candidate(&self.rules, tool, |_| any = true);
+            .for_each_candidate(&self.rules, &Name::new(tool), |_| any = true);
         any
     }
 
@@ -287,8 +299,9 @@ impl Policy {
             Phase::Post => &self.post,
         };
         let mut matches = Vec::new();
-        index.for_each_candidate(&self.rules, &call.tool, |position| {
-            let outcome = self.rules[position].outcome_after_tool(call, result);
+        let agent = Name::new(&call.agent_id);
+        index.for_each_candidate(&self.rules, &Name::new(&call.tool), |position| {
+            let outcome = self.rules[position].outcome_after_tool(call, &agent, result);
             if outcome.matched() {
                 matches.push(RuleMatch {
                     rule: position,

@@ -4,11 +4,18 @@
 //! (`db_*`, `*_file`). Those get string comparisons, which keeps a 100-rule evaluation under a
 //! microsecond; anything else (`?`, `[...]`, `{a,b}`) is compiled by `globset` (a glob matched
 //! against the whole name, so every pattern is anchored).
+//!
+//! Each pattern is also kept folded (see [`super::fold`]): restricting rules match the folded
+//! name, so `Shell`, `shell` with a zero-width space or fullwidth `ｓｈｅｌｌ` cannot dodge
+//! `deny: shell`; allow rules match the name exactly as written, so folding never widens an
+//! allow.
 
 use std::fmt;
 
 use serde::de::{self, Deserializer, SeqAccess, Visitor};
 use serde::Deserialize;
+
+use super::fold;
 
 /// One compiled name pattern.
 #[derive(Clone)]
@@ -99,17 +106,47 @@ impl Pattern {
 /// One pattern or a list of them (`tool: issue_refund` or `tool: [shell, "*_shell"]`): a name
 /// matches when any pattern does.
 #[derive(Debug, Clone)]
-pub struct Patterns(pub Vec<Pattern>);
+pub struct Patterns {
+    written: Vec<Pattern>,
+    folded: Vec<Pattern>,
+}
 
 impl Patterns {
-    /// Matches every name.
+    /// Every name.
     pub fn any() -> Self {
-        Patterns(vec![Pattern::Any])
+        Patterns {
+            written: vec![Pattern::Any],
+            folded: vec![Pattern::Any],
+        }
     }
 
-    /// Whether any pattern matches `name`.
+    fn new(written: Vec<Pattern>) -> Result<Self, String> {
+        let folded = written
+            .iter()
+            .map(|pattern| Pattern::compile(&fold(&pattern.source())))
+            .collect::<Result<_, _>>()?;
+        Ok(Patterns { written, folded })
+    }
+
+    /// Whether `name` matches a pattern exactly as written.
     pub fn is_match(&self, name: &str) -> bool {
-        self.0.iter().any(|pattern| pattern.is_match(name))
+        self.written.iter().any(|pattern| pattern.is_match(name))
+    }
+
+    /// Whether a folded name matches a folded pattern.
+    pub fn is_match_folded(&self, folded_name: &str) -> bool {
+        self.folded
+            .iter()
+            .any(|pattern| pattern.is_match(folded_name))
+    }
+
+    /// The patterns as written, or folded.
+    pub fn patterns(&self, folded: bool) -> &[Pattern] {
+        if folded {
+            &self.folded
+        } else {
+            &self.written
+        }
     }
 }
 
@@ -124,7 +161,7 @@ impl<'de> Visitor<'de> for PatternsVisitor {
 
     fn visit_str<E: de::Error>(self, value: &str) -> Result<Patterns, E> {
         Pattern::compile(value)
-            .map(|pattern| Patterns(vec![pattern]))
+            .and_then(|pattern| Patterns::new(vec![pattern]))
             .map_err(E::custom)
     }
 
@@ -138,7 +175,7 @@ impl<'de> Visitor<'de> for PatternsVisitor {
                 "empty pattern list (expected at least one name or glob)",
             ));
         }
-        Ok(Patterns(patterns))
+        Patterns::new(patterns).map_err(de::Error::custom)
     }
 }
 
@@ -223,6 +260,23 @@ mod tests {
         assert!(Pattern::compile("[abc").unwrap_err().contains("[abc"));
         assert!(Pattern::compile("{a,b").is_err());
         assert!(Pattern::compile("").is_err());
+    }
+
+    #[test]
+    fn folded_matching_sees_through_case_and_look_alikes() {
+        let patterns = Patterns::new(vec![compiled("Shell"), compiled("db_*")]).unwrap();
+        for name in [
+            "shell",
+            "SHELL",
+            "shell\u{200b}",
+            "\u{ff53}\u{ff48}\u{ff45}\u{ff4c}\u{ff4c}",
+            "DB_drop",
+        ] {
+            assert!(patterns.is_match_folded(&fold(name)), "{name:?}");
+        }
+        assert!(!patterns.is_match("shell"));
+        assert!(patterns.is_match("Shell"));
+        assert!(!patterns.is_match_folded(&fold("shell2")));
     }
 
     #[test]

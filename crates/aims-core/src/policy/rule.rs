@@ -5,6 +5,7 @@
 //! effect restricts the call (warn, redact, require_approval, deny) and does not if its effect
 //! is allow: an input the policy cannot read never loosens a decision.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -14,6 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::condition::{Condition, PointerConditions, PointerSource, Root, Tri};
+use super::fold;
 use super::limit::{Budget, RateLimit};
 use super::pattern::Patterns;
 use crate::guard::{Phase, Severity, ToolCall, Verdict};
@@ -129,6 +131,28 @@ impl Rule {
             .unwrap_or(&self.id)
     }
 
+    /// Whether the rule restricts calls (any effect but allow): such rules match names folded.
+    pub(crate) fn restricts(&self) -> bool {
+        self.effect > Verdict::Allow
+    }
+
+    /// Whether the tool pattern matches: folded for restricting rules, as written for allow.
+    pub(crate) fn tool_matches(&self, tool: &Name<'_>) -> bool {
+        if self.restricts() {
+            self.tool.is_match_folded(&tool.folded)
+        } else {
+            self.tool.is_match(tool.written)
+        }
+    }
+
+    fn agent_matches(&self, agent: &Name<'_>) -> bool {
+        if self.restricts() {
+            self.agent.is_match_folded(&agent.folded)
+        } else {
+            self.agent.is_match(agent.written)
+        }
+    }
+
     /// Conjunction of the conditions; the tool pattern is assumed to match already.
     pub(crate) fn conditions_outcome(&self, call: &ToolCall, result: Option<&Value>) -> Tri {
         let mut outcome = Tri::True;
@@ -153,9 +177,10 @@ impl Rule {
     pub(crate) fn outcome_after_tool(
         &self,
         call: &ToolCall,
+        agent: &Name<'_>,
         result: Option<&Value>,
     ) -> RuleOutcome {
-        if !self.agent.is_match(&call.agent_id) {
+        if !self.agent_matches(agent) {
             return RuleOutcome::AgentMismatch;
         }
         match self.conditions_outcome(call, result) {
@@ -176,10 +201,26 @@ impl Rule {
         if self.phase != phase {
             return RuleOutcome::OtherPhase;
         }
-        if !self.tool.is_match(&call.tool) {
+        if !self.tool_matches(&Name::new(&call.tool)) {
             return RuleOutcome::ToolMismatch;
         }
-        self.outcome_after_tool(call, result)
+        self.outcome_after_tool(call, &Name::new(&call.agent_id), result)
+    }
+}
+
+/// A tool or agent name as called, and folded.
+#[derive(Debug)]
+pub(crate) struct Name<'a> {
+    pub(crate) written: &'a str,
+    pub(crate) folded: Cow<'a, str>,
+}
+
+impl<'a> Name<'a> {
+    pub(crate) fn new(written: &'a str) -> Self {
+        Name {
+            written,
+            folded: fold(written),
+        }
     }
 }
 

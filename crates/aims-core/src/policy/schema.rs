@@ -10,7 +10,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
 use super::condition::{
-    LengthBounds, Operators, OperatorsDoc, PointerConditions, PointerSource, RegexSource,
+    Bound, LengthBounds, Operators, OperatorsDoc, PointerConditions, PointerSource, RegexSource,
 };
 use super::limit::Window;
 use super::pattern::Patterns;
@@ -109,6 +109,20 @@ impl JsonSchema for Operators {
         let mut schema = OperatorsDoc::json_schema(generator);
         schema.insert("minProperties".into(), 1.into());
         schema
+    }
+}
+
+impl JsonSchema for Bound {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Bound".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({"type": "number", "format": "double"})
     }
 }
 

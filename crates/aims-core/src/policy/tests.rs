@@ -230,6 +230,58 @@ fn explain_lists_every_rule_and_why() {
 }
 
 #[test]
+fn silent_mistakes_are_rejected_at_their_line_and_column() {
+    let cases = [
+        ("rules:\n  - id: a\n    match:\n      args:\n        /amount: {gt: 500}\n        /amount: {gt: 100000}\n    effect: deny\n", "bad.yaml:6:9: rules[0].match.args: duplicate pointer `/amount`"),
+        ("rules:\n  - id: a\n    match:\n      args:\n        /amount: {gt: .nan}\n    effect: deny\n", "bad.yaml:5:23: rules[0].match.args./amount.gt: invalid bound NaN: expected a finite number"),
+    ];
+    for (yaml, expected) in cases {
+        let err = load_error(yaml);
+        assert!(
+            err.starts_with(expected),
+            "expected: {expected}\n     got: {err}"
+        );
+    }
+}
+
+#[test]
+fn hostile_yaml_fails_fast_at_its_position() {
+    let mut bomb = String::from("x0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for level in 1..9 {
+        let items = vec![format!("*a{}", level - 1); 10].join(", ");
+        bomb.push_str(&format!("x{level}: &a{level} [{items}]\n"));
+    }
+    bomb.push_str("rules: []\n");
+    let err = load_error(&bomb);
+    assert!(err.starts_with("bad.yaml:5:"), "{err}");
+    assert!(
+        err.contains("aliases expand to more than 100000 nodes"),
+        "{err}"
+    );
+    // About 200 KB of nesting.
+    let deep = format!("rules: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    assert_eq!(
+        load_error(&deep),
+        "bad.yaml:1:71: nesting deeper than 64 levels"
+    );
+}
+
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_policy() {
+    let policy = Policy::from_text("\u{feff}rules: []\n", Format::Yaml, "bom.yaml").unwrap();
+    assert!(policy.rules().is_empty());
+}
+
+#[test]
+fn error_messages_mask_the_pii_they_quote() {
+    let err = load_error(
+        "rules:\n  - id: a\n    match: {tool: issue_refund}\n    effect: 4111 1111 1111 1111\n",
+    );
+    assert!(!err.contains("4111 1111 1111 1111"), "{err}");
+    assert!(err.contains("<CREDIT_CARD>"), "{err}");
+}
+
+#[test]
 fn malformed_policies_are_rejected_with_file_line_and_column() {
     let cases: [(&str, &str); 15] = [
         ("rules:\n  - id: a\n    match: {}\n    effect: redact\n    redact: {entities: [EMAIL]}\n", "bad.yaml:5:25: rules[0].redact.entities[0]: unknown PII entity `EMAIL`"),
