@@ -1,12 +1,13 @@
-//! CREDIT_CARD: 12-19 digits, optionally grouped by spaces or dashes (one kind of separator),
-//! whose issuer prefix and length belong to a known network and whose Luhn check digit holds.
+//! CREDIT_CARD: 12-19 digits, optionally grouped by spaces (also no-break and ideographic
+//! ones), dashes or dots (one kind of separator), ASCII or fullwidth, whose issuer prefix and
+//! length belong to a known network and whose Luhn check digit holds.
 
 use super::pattern::{char_at, isolated_number, Hit, Pattern};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[Pattern {
     entity: Entity::CreditCard,
-    regex: r"[0-9](?:[ -]?[0-9]){11,18}(?-u:\b)",
+    regex: "[0-9](?:[ .\u{a0}\u{202f}-]?[0-9]){11,18}(?-u:\\b)|[\u{ff10}-\u{ff19}](?:[ \u{3000}\u{ff0d}]?[\u{ff10}-\u{ff19}]){11,18}",
     validate,
 }];
 
@@ -77,10 +78,21 @@ fn validate(text: &str, start: usize, end: usize) -> Option<Hit> {
 
 /// Whether `span` (digits with at most one kind of separator) is a card number.
 pub(crate) fn is_card(span: &str) -> bool {
-    let has_space = span.contains(' ');
-    let has_dash = span.contains('-');
-    if has_space && has_dash {
-        return false;
+    let mut separators = span
+        .chars()
+        .filter(|c| super::pattern::digit_value(*c).is_none());
+    if let Some(first) = separators.next() {
+        let mut count = 1;
+        for separator in separators {
+            if separator != first {
+                return false;
+            }
+            count += 1;
+        }
+        // One dot is a decimal number (`4111111111.111111`); cards are written in groups.
+        if first == '.' && count < 3 {
+            return false;
+        }
     }
     let digits = super::pattern::digits(span);
     if !(12..=19).contains(&digits.len()) || digits.iter().all(|d| *d == digits[0]) {
@@ -147,6 +159,9 @@ mod tests {
         "6759649826438453",    // Maestro UK
         "2200-0000-0000-0004", // Mir
         "6521 1111 1111 1110", // RuPay
+        "4111.1111.1111.1111", // Visa, grouped by dots
+        "4111\u{a0}1111\u{a0}1111\u{a0}1111", // no-break spaces
+        "\u{ff14}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}\u{ff11}", // fullwidth
     ];
 
     #[test]
@@ -169,6 +184,8 @@ mod tests {
             }
         }
         assert!(!is_card("4111 1111-1111 1111"));
+        assert!(!is_card("4111.1111 1111.1111"));
+        assert!(!is_card("4111111111.111111")); // a decimal, not a grouping
         assert!(!is_card("7111111111111114")); // 7 is no issuer, though Luhn holds
         assert!(!is_card("0000000000000000"));
         assert!(!is_card("5555555555554444555")); // Mastercard is 16 digits only

@@ -6,7 +6,7 @@ use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[Pattern {
     entity: Entity::IbanCode,
-    regex: r"[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]){11,30}",
+    regex: r"[A-Za-z]{2}[0-9]{2}(?:[ -]?[A-Za-z0-9]){11,30}",
     validate,
 }];
 
@@ -104,7 +104,9 @@ const LENGTHS: &[(&str, usize)] = &[
 ];
 
 fn validate(text: &str, start: usize, end: usize) -> Option<Hit> {
-    let candidate = &text[start..end];
+    // People type IBANs in lower case too (the regex only matches ASCII, so byte offsets
+    // are the same in upper case).
+    let candidate = &text[start..end].to_ascii_uppercase();
     let expected = LENGTHS
         .iter()
         .find(|(country, _)| candidate.starts_with(country))
@@ -124,6 +126,13 @@ fn validate(text: &str, start: usize, end: usize) -> Option<Hit> {
     }
     let len = cut?;
     let span = &candidate[..len];
+    // Letters of mixed case are a word, not an IBAN.
+    let written = &text[start..start + len];
+    if written.bytes().any(|b| b.is_ascii_lowercase())
+        && written.bytes().any(|b| b.is_ascii_uppercase())
+    {
+        return None;
+    }
     (isolated(text, start, start + len) && is_iban(span))
         .then(|| Hit::validated(start, start + len))
 }
@@ -184,6 +193,21 @@ mod tests {
         for iban in IBANS {
             assert!(is_iban(iban), "{iban}");
         }
+    }
+
+    #[test]
+    fn finds_lower_case_ibans_but_not_mixed_case_words() {
+        for text in [
+            "iban gb82west12345698765432",
+            "iban gb82 west 1234 5698 7654 32",
+        ] {
+            let start = text.find("gb").unwrap();
+            assert!(validate(text, start, text.len()).is_some(), "{text}");
+        }
+        let text = "iban Gb82West12345698765432";
+        assert!(validate(text, 5, text.len()).is_none());
+        let text = "GB82WEST12345698765432 is ok";
+        assert_eq!(validate(text, 0, text.len()).map(|hit| hit.end), Some(22));
     }
 
     #[test]

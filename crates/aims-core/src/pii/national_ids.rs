@@ -2,7 +2,9 @@
 //! its issuer publishes (SSA allocation rules, IRS ITIN group ranges, NHS mod 11, HMRC
 //! prefix and suffix letters).
 
-use super::pattern::{digits, isolated, isolated_number, keyword_before, Hit, Pattern, Tier};
+use super::pattern::{
+    digits, isolated, isolated_number, keyword_after, keyword_before, Hit, Pattern, Tier,
+};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[
@@ -105,7 +107,11 @@ fn validate_nhs(text: &str, start: usize, end: usize) -> Option<Hit> {
     // One random ten-digit number in eleven passes mod 11, phone numbers included: without
     // the word NHS nearby the finding yields to anything it overlaps.
     let hit = Hit::validated(start, end);
-    if keyword_before(text, start, CONTEXT_WINDOW, &["nhs", "health service"]) {
+    // Context words before or after the number, as Presidio's context enhancer reads them.
+    let keywords = &["nhs", "health service"];
+    if keyword_before(text, start, CONTEXT_WINDOW, keywords)
+        || keyword_after(text, end, CONTEXT_WINDOW, keywords)
+    {
         Some(hit)
     } else {
         Some(hit.weak())
@@ -209,6 +215,8 @@ mod tests {
         assert_eq!(hit.tier, None);
         let hit = validate_nhs("call 943 476 5919", 5, 17).unwrap();
         assert!(hit.tier.is_some(), "no context keyword: weak");
+        let hit = validate_nhs("9434765919 (NHS number)", 0, 10).unwrap();
+        assert_eq!(hit.tier, None, "context after the number counts too");
     }
 
     #[test]

