@@ -19,6 +19,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// List, show, approve and reject approval requests in an oversight store (approvers).
+    Approval(cmd::approval::Args),
     /// Keys for, offline verification of, and proofs from the tamper-evident audit log.
     Audit(cmd::audit::Args),
     /// Print the ISO/IEC 42001 clauses and the 38 Annex A controls.
@@ -50,6 +52,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Approval(args) => cmd::approval::run(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Catalog(args) => cmd::catalog::run(args),
         Command::Check(args) => cmd::check::run(args),

@@ -16,11 +16,11 @@ use serde_json::Value;
 use crate::audit::keys::{KeyError, KeySource, NoteSigner};
 use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, SinkError};
 use crate::audit::{MemorySink, MEMORY_SINK_EVENTS};
-use crate::guard::{Decision, Guard, Reason, ToolCall, ToolOutcome, Verdict};
+use crate::guard::{Decision, Guard, ToolCall, ToolOutcome};
 use crate::model::{load_dir, LoadError};
 use crate::oversight::{
-    ApprovalNotice, ApprovalNotifier, Approvals, Incidents, OversightStore, StoreError, Supervisor,
-    SupervisorError,
+    ApprovalNotice, ApprovalNotifier, ApprovalSettings, Approvals, Incidents, OversightStore,
+    StoreError, Supervisor, SupervisorError,
 };
 use crate::policy::{Format, Policy, PolicyError};
 
@@ -55,6 +55,10 @@ pub struct RuntimeConfig {
     /// oversight store).
     #[serde(default)]
     pub register_dir: Option<PathBuf>,
+    /// Which signatures on approvals count and the execution window (with an oversight
+    /// store). Requests and votes are signed with the audit log's key.
+    #[serde(default)]
+    pub approvals: ApprovalSettings,
     /// Evaluate and record, but let every call proceed.
     #[serde(default)]
     pub shadow: bool,
@@ -191,8 +195,18 @@ impl Runtime {
                     Some(dir) => load_dir(dir)?.register.oversight,
                     None => Vec::new(),
                 };
+                // The approvals are signed with the log's key, read again (the log owns its
+                // copy); without a log, with a key of this process's own.
+                let signer = key_source
+                    .as_ref()
+                    .map(|source| NoteSigner::read(key_path(source)))
+                    .transpose()?;
                 let mut builder = Supervisor::builder(guard.clone(), store, sink)
-                    .register_checkpoints(&checkpoints);
+                    .register_checkpoints(&checkpoints)
+                    .approval_keys(config.approvals.keys(signer)?);
+                if let Some(window) = config.approvals.execution_window() {
+                    builder = builder.execution_window(window);
+                }
                 for notifier in notifiers {
                     builder = builder.notifier(move |notice: &ApprovalNotice| {
                         notifier.notify(notice);
@@ -224,23 +238,27 @@ impl Runtime {
         &self.inner.guard
     }
 
-    /// Decides a call before it runs and records the decision. With an oversight store, a
-    /// `require_approval` decision also opens an approval request (its id is
-    /// [`Decision::approval_id`]) and the decision feeds the incident triggers and the anomaly
-    /// monitor; if that handling fails, the call is denied.
+    /// Decides a call before it runs and records the decision. With an oversight store
+    /// ([`Supervisor::admit`]): an approved request for the identical call is consumed (the
+    /// decision may proceed and names it in [`Decision::approval_id`]); a `require_approval`
+    /// decision opens a request, or names the pending one for the identical call; the decision
+    /// feeds the incident triggers and the anomaly monitor; if that handling fails, the call is
+    /// denied.
     pub fn check(&self, call: &ToolCall) -> Decision {
-        let Some(supervisor) = &self.inner.supervisor else {
-            return self.inner.guard.check(call);
-        };
-        let decision = self.inner.guard.check(call);
-        match supervisor.supervise(call, decision.clone()) {
-            Ok(supervised) => {
-                let mut decision = supervised.decision;
-                decision.approval_id = supervised.approval.map(|request| request.id);
-                decision
-            }
-            Err(err) => fail_closed(decision, &err),
+        match &self.inner.supervisor {
+            Some(supervisor) => supervisor.admit(call).decision,
+            None => self.inner.guard.check(call),
         }
+    }
+
+    /// Swaps in a new policy and, with an oversight store, the checkpoints and incident
+    /// triggers it declares, atomically, recorded as one event ([`Supervisor::reload`]).
+    pub fn reload(&self, policy: Policy) -> Result<(), RuntimeError> {
+        match &self.inner.supervisor {
+            Some(supervisor) => supervisor.reload(policy)?,
+            None => self.inner.guard.reload(policy)?,
+        }
+        Ok(())
     }
 
     /// Decides a call's result after it ran (a policy may deny or redact it); with an
@@ -252,7 +270,7 @@ impl Runtime {
         let decision = self.inner.guard.check_result(call, result);
         match supervisor.supervise_result(call, result, decision.clone()) {
             Ok(supervised) => supervised.decision,
-            Err(err) => fail_closed(decision, &err),
+            Err(err) => Supervisor::fail_closed(decision, &err),
         }
     }
 
@@ -368,17 +386,12 @@ fn with_export(
     }
 }
 
-/// A recorded decision turned into a deny because oversight around it failed (the request
-/// could not be opened, an incident could not be recorded): the call must not run.
-fn fail_closed(mut decision: Decision, err: &SupervisorError) -> Decision {
-    decision.verdict = Verdict::Deny;
-    decision.shadow = false;
-    decision.redactions.clear();
-    decision.approval_id = None;
-    decision.reasons.push(Reason {
-        code: "oversight_failed".to_owned(),
-        rule_id: None,
-        message: format!("failing closed: {err}"),
-    });
-    decision
+/// The file a signing key was read from or written to.
+fn key_path(source: &KeySource) -> &std::path::Path {
+    match source {
+        KeySource::Given(path)
+        | KeySource::Environment(path)
+        | KeySource::InLogDir(path)
+        | KeySource::Generated(path) => path,
+    }
 }

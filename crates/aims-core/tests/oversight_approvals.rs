@@ -8,12 +8,14 @@ use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Duration as StdDuration;
 
+use aims_core::audit::keys::NoteSigner;
 use aims_core::audit::{AuditEvent, AuditSink, MemorySink, SinkError};
 use aims_core::guard::{Decision, Phase, ToolCall, Verdict};
 use aims_core::model::{CheckpointTrigger, OnTimeout, OversightCheckpoint};
 use aims_core::oversight::approvals::ApprovalNotice;
 use aims_core::oversight::{
-    ApprovalError, ApprovalStatus, ApprovalStep, Approvals, Clock, ManualClock, OversightStore,
+    ApprovalError, ApprovalKeys, ApprovalStatus, ApprovalStep, Approvals, Clock, ManualClock,
+    OversightStore,
 };
 use serde_json::{json, Value};
 use time::macros::datetime;
@@ -55,6 +57,12 @@ fn decision(verdict: Verdict, checkpoint: Option<&str>, policy_version: &str) ->
         audit_index: None,
         approval_id: None,
     }
+}
+
+/// The runtime key every approval service in these tests signs with (one runtime restarted
+/// keeps its key).
+fn runtime_keys() -> ApprovalKeys {
+    ApprovalKeys::new(NoteSigner::from_seed("test-runtime", [7; 32]).unwrap())
 }
 
 fn needs_approval() -> Decision {
@@ -101,6 +109,8 @@ impl Fixture {
     fn approvals(&self, checkpoint: OversightCheckpoint) -> Approvals {
         let store = Arc::new(OversightStore::open(&self.path).unwrap());
         Approvals::new(store, self.sink.clone())
+            .unwrap()
+            .with_keys(runtime_keys())
             .with_clock(self.clock.clone())
             .with_checkpoint(&checkpoint)
             .unwrap()
@@ -129,7 +139,10 @@ fn pending_requests_survive_a_restart() {
     // A new process: a fresh store handle and service, no checkpoint configured at all. The
     // request keeps the rules it was made with.
     let store = Arc::new(OversightStore::open(&fx.path).unwrap());
-    let restarted = Approvals::new(store, fx.sink.clone()).with_clock(fx.clock.clone());
+    let restarted = Approvals::new(store, fx.sink.clone())
+        .unwrap()
+        .with_keys(runtime_keys())
+        .with_clock(fx.clock.clone());
     let pending = restarted.pending().unwrap();
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0].id, id);
@@ -143,8 +156,9 @@ fn pending_requests_survive_a_restart() {
     let approved = restarted.approve(&id, "sam", "supervisor", None).unwrap();
     assert_eq!(approved.status, ApprovalStatus::Approved);
     let executed = restarted
-        .execute(&id, &refund_call(250), &needs_approval())
-        .unwrap();
+        .execute(&id, &refund_call(250), |_| needs_approval())
+        .unwrap()
+        .0;
     assert_eq!(executed.status, ApprovalStatus::Executed);
     assert_eq!(fx.steps(&id), ["requested", "approved", "executed"]);
 }
@@ -175,7 +189,7 @@ fn two_person_rule_needs_two_distinct_approvers() {
     assert_eq!(still.approvals(), 1);
     // A call the second approver did not approve cannot run yet.
     assert!(matches!(
-        approvals.execute(&id, &refund_call(900), &needs_approval()),
+        approvals.execute(&id, &refund_call(900), |_| needs_approval()),
         Err(ApprovalError::NotApproved {
             status: ApprovalStatus::Pending,
             ..
@@ -258,14 +272,14 @@ fn a_changed_call_is_refused_and_the_approved_one_runs_once() {
     other_order.args = json!({"order": "A-9999", "amount": 250});
     for changed in [refund_call(2500), other_order] {
         assert!(matches!(
-            approvals.execute(&id, &changed, &needs_approval()),
+            approvals.execute(&id, &changed, |_| needs_approval()),
             Err(ApprovalError::CallChanged(_))
         ));
     }
     let mut other_tool = refund_call(250);
     other_tool.tool = "issue_refund_v2".into();
     assert!(matches!(
-        approvals.execute(&id, &other_tool, &needs_approval()),
+        approvals.execute(&id, &other_tool, |_| needs_approval()),
         Err(ApprovalError::CallChanged(_))
     ));
     // Refusals leave the approval standing for the call that was approved.
@@ -275,10 +289,10 @@ fn a_changed_call_is_refused_and_the_approved_one_runs_once() {
     );
 
     approvals
-        .execute(&id, &refund_call(250), &needs_approval())
+        .execute(&id, &refund_call(250), |_| needs_approval())
         .unwrap();
     assert!(matches!(
-        approvals.execute(&id, &refund_call(250), &needs_approval()),
+        approvals.execute(&id, &refund_call(250), |_| needs_approval()),
         Err(ApprovalError::NotApproved {
             status: ApprovalStatus::Executed,
             ..
@@ -307,7 +321,7 @@ fn a_policy_that_changed_since_the_approval_is_obeyed_at_execution() {
 
     // Policy v2 denies refunds outright now.
     let now_denied = decision(Verdict::Deny, None, POLICY_V2);
-    match approvals.execute(&id, &call, &now_denied) {
+    match approvals.execute(&id, &call, |_| now_denied.clone()) {
         Err(ApprovalError::PolicyNowRefuses {
             verdict,
             policy_version,
@@ -321,13 +335,15 @@ fn a_policy_that_changed_since_the_approval_is_obeyed_at_execution() {
     // Policy v2 routes the call to another checkpoint: this approval does not cover it.
     let other_checkpoint = decision(Verdict::RequireApproval, Some("cfo-approval"), POLICY_V2);
     assert!(matches!(
-        approvals.execute(&id, &call, &other_checkpoint),
+        approvals.execute(&id, &call, |_| other_checkpoint.clone()),
         Err(ApprovalError::PolicyNowRefuses { .. })
     ));
     // Policy v2 still wants this checkpoint: the approval covers it, and the binding was to
     // the call under the policy that asked.
     let same_checkpoint = decision(Verdict::RequireApproval, Some("refund-approval"), POLICY_V2);
-    let executed = approvals.execute(&id, &call, &same_checkpoint).unwrap();
+    let (executed, _) = approvals
+        .execute(&id, &call, |_| same_checkpoint.clone())
+        .unwrap();
     assert_eq!(executed.status, ApprovalStatus::Executed);
 }
 
@@ -350,7 +366,7 @@ fn an_unanswered_request_expires_and_late_approvals_are_refused() {
     assert_eq!(expired.status, ApprovalStatus::Expired);
     assert_eq!(expired.resolved_at, Some(datetime!(2026-11-23 10:30 UTC)));
     assert!(matches!(
-        approvals.execute(&id, &refund_call(250), &needs_approval()),
+        approvals.execute(&id, &refund_call(250), |_| needs_approval()),
         Err(ApprovalError::NotApproved {
             status: ApprovalStatus::Expired,
             ..
@@ -508,6 +524,8 @@ fn notifiers_hear_every_step_by_callback_and_by_channel() {
     let (sender, receiver) = mpsc::channel::<ApprovalNotice>();
     let store = Arc::new(OversightStore::open(&fx.path).unwrap());
     let approvals = Approvals::new(store, fx.sink.clone())
+        .unwrap()
+        .with_keys(runtime_keys())
         .with_clock(fx.clock.clone())
         .with_checkpoint(&OversightCheckpoint {
             required_approvals: 2,
@@ -526,7 +544,7 @@ fn notifiers_hear_every_step_by_callback_and_by_channel() {
     approvals.approve(&id, "sam", "supervisor", None).unwrap();
     approvals.approve(&id, "kim", "supervisor", None).unwrap();
     approvals
-        .execute(&id, &refund_call(250), &needs_approval())
+        .execute(&id, &refund_call(250), |_| needs_approval())
         .unwrap();
 
     let expected = vec![
@@ -562,6 +580,7 @@ fn a_step_the_audit_log_refuses_does_not_happen() {
     let fx = Fixture::new();
     let store = Arc::new(OversightStore::open(&fx.path).unwrap());
     let approvals = Approvals::new(store.clone(), Arc::new(FailedSink))
+        .unwrap()
         .with_checkpoint(&refund_checkpoint())
         .unwrap();
     assert!(matches!(
@@ -572,6 +591,7 @@ fn a_step_the_audit_log_refuses_does_not_happen() {
 
     // A request made while the log worked cannot be approved while it fails.
     let working = Approvals::new(store.clone(), fx.sink.clone())
+        .unwrap()
         .with_checkpoint(&refund_checkpoint())
         .unwrap();
     let id = open_request(&working, 250);
@@ -628,7 +648,10 @@ fn only_require_approval_decisions_at_known_checkpoints_open_requests() {
     ] {
         let store = Arc::new(OversightStore::open(&fx.path).unwrap());
         assert!(matches!(
-            Approvals::new(store, fx.sink.clone()).with_checkpoint(&broken),
+            Approvals::new(store, fx.sink.clone())
+                .unwrap()
+                .with_keys(runtime_keys())
+                .with_checkpoint(&broken),
             Err(ApprovalError::InvalidCheckpoint { .. })
         ));
     }
@@ -752,15 +775,20 @@ fn request_times_come_from_the_injected_clock() {
 }
 
 #[test]
-fn approver_notes_reach_the_audit_log_masked_and_the_store_as_written() {
+fn approver_notes_are_masked_before_they_reach_the_store_or_the_audit_log() {
     let fx = Fixture::new();
     let approvals = fx.approvals(refund_checkpoint());
     let id = open_request(&approvals, 250);
-    let note = "customer jane.doe@example.com confirmed by phone";
+    let note = "customer jane.doe@example.com confirmed by phone, card 4111 1111 1111 1111";
     let request = approvals
         .reject(&id, "sam", "supervisor", Some(note))
         .unwrap();
-    assert_eq!(request.votes[0].note.as_deref(), Some(note));
+    let stored = request.votes[0].note.as_deref().unwrap();
+    assert!(!stored.contains("jane.doe@example.com"), "{stored}");
+    assert!(!stored.contains("4111"), "{stored}");
+    // The store's own bytes hold no raw note either.
+    let raw: String = store_bytes_as_text(&fx.path);
+    assert!(!raw.contains("jane.doe@example.com"));
     let audited: Vec<String> = fx
         .sink
         .events()
@@ -778,4 +806,11 @@ fn approver_notes_reach_the_audit_log_masked_and_the_store_as_written() {
     );
     assert!(audited[0].contains("<EMAIL_ADDRESS>"), "{}", audited[0]);
     assert!(audited[0].starts_with("customer "));
+}
+
+/// The store file and its WAL as (lossy) text, to look for a value in any row.
+fn store_bytes_as_text(path: &std::path::Path) -> String {
+    let bytes = std::fs::read(path).unwrap();
+    let wal = std::fs::read(path.with_extension("db-wal")).unwrap_or_default();
+    String::from_utf8_lossy(&[bytes, wal].concat()).into_owned()
 }

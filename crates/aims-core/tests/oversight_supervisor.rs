@@ -138,13 +138,21 @@ fn require_approval_opens_a_request_that_runs_once_after_two_approvals() {
         .execute_approved(&request.id, &refund(250))
         .unwrap();
     assert_eq!(cleared.request.status, ApprovalStatus::Executed);
-    assert_eq!(cleared.decision.verdict, Verdict::RequireApproval);
+    // The approved call is decided with its approval: it may proceed, and names the request.
+    assert_eq!(cleared.decision.verdict, Verdict::Allow);
+    assert!(cleared.decision.may_proceed());
+    assert_eq!(
+        cleared.decision.approval_id.as_deref(),
+        Some(request.id.as_str())
+    );
     assert!(matches!(
         fx.supervisor.execute_approved(&request.id, &refund(250)),
         Err(SupervisorError::Approval(ApprovalError::NotApproved { .. }))
     ));
 
-    // Every decision, the re-evaluations included, and every approval step is recorded.
+    // Every decision and every approval step is recorded; refusals found before deciding
+    // (too few approvals, a changed call) record no decision, and the approved execution
+    // records one decision that may proceed, not a second require_approval.
     let kinds: Vec<String> = fx
         .sink
         .events()
@@ -161,13 +169,10 @@ fn require_approval_opens_a_request_that_runs_once_after_two_approvals() {
             "decision:require_approval",
             "approval:requested",
             "approval:approved",
-            "decision:require_approval",
             "approval:approved",
-            "decision:require_approval",
             "approval:execution_refused",
-            "decision:require_approval",
+            "decision:allow",
             "approval:executed",
-            "decision:require_approval",
         ]
     );
 }

@@ -235,7 +235,9 @@ fn require_approval_opens_a_request_that_clears_the_exact_call_once() {
     );
     assert!(runtime.execute_approved(&approval_id, &changed).is_err());
     let cleared = runtime.execute_approved(&approval_id, &call).unwrap();
-    assert_eq!(cleared.verdict, Verdict::RequireApproval);
+    // The approved call proceeds and names its request.
+    assert_eq!(cleared.verdict, Verdict::Allow);
+    assert_eq!(cleared.approval_id.as_deref(), Some(approval_id.as_str()));
     assert!(
         runtime.execute_approved(&approval_id, &call).is_err(),
         "executes once"

@@ -318,6 +318,14 @@ impl From<ApprovalError> for AimsError {
                 status: status.into(),
             },
             ApprovalError::CallChanged(id) => AimsError::CallChanged { id },
+            ApprovalError::ExecutionWindowClosed(id) => AimsError::Expired { id },
+            ApprovalError::Key(err) => err.into(),
+            ApprovalError::Unverified { .. } => AimsError::Store {
+                detail: err.to_string(),
+            },
+            ApprovalError::BlankIdentity(_) => AimsError::Config {
+                detail: err.to_string(),
+            },
             ApprovalError::PolicyNowRefuses {
                 id,
                 verdict,

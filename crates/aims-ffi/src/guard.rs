@@ -145,6 +145,7 @@ impl Guard {
             shadow: config.shadow,
             // These options do not expose OpenTelemetry export yet.
             otlp_endpoint: None,
+            ..RuntimeConfig::default()
         };
         let runtime = Runtime::open_with_notifiers(config, notifiers)?;
         Ok(Arc::new(Self {

@@ -159,6 +159,7 @@ impl Guard {
             register_dir: options.register_dir.map(PathBuf::from),
             // These options do not expose OpenTelemetry export yet.
             otlp_endpoint: None,
+            ..RuntimeConfig::default()
         };
         let runtime = Runtime::open(config).map_err(|err| errors::runtime(&env, err))?;
         Ok(Guard {

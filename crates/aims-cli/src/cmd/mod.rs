@@ -1,6 +1,7 @@
 //! One module per subcommand. Each exposes `Args` (clap) and `run(Args) -> Result<ExitCode>`;
 //! an `Err` is a usage or I/O error and exits 2.
 
+pub mod approval;
 pub mod audit;
 pub mod catalog;
 pub mod check;

@@ -15,6 +15,9 @@ pub(crate) struct Context<'a> {
     pub(crate) policy: &'a Policy,
     pub(crate) limits: &'a LimitStore,
     pub(crate) shadow: bool,
+    /// The checkpoint a verified human approval satisfies: its `require_approval` rules
+    /// count as allow, so the approved call proceeds and is counted against its limits.
+    pub(crate) approved_checkpoint: Option<&'a str>,
 }
 
 fn has_limit(rule: &Rule) -> bool {
@@ -64,9 +67,18 @@ pub(crate) fn decide(
                 }
             }
             None => {
-                strongest = strongest.max(Some(rule.effect()));
+                let approved = rule.effect() == Verdict::RequireApproval
+                    && context.approved_checkpoint.is_some()
+                    && rule.checkpoint() == context.approved_checkpoint;
+                strongest = strongest.max(Some(if approved {
+                    Verdict::Allow
+                } else {
+                    rule.effect()
+                }));
                 Reason {
-                    code: if m.certain {
+                    code: if approved {
+                        "approval_granted"
+                    } else if m.certain {
                         "rule_matched"
                     } else {
                         "rule_matched_on_unknown"

@@ -204,6 +204,14 @@ impl Guard {
         self.decide_and_record(call, None)
     }
 
+    /// Decides a call a human approved at `checkpoint` (the approval verified by the caller):
+    /// the policy's `require_approval` rules at that checkpoint count as allow, every other
+    /// rule and every limit applies as in [`Guard::check`], and a call that may proceed is
+    /// counted against its limits and budgets like any other. Records the decision.
+    pub fn check_approved(&self, call: &ToolCall, checkpoint: &str) -> Decision {
+        self.decide_and_record_under(&self.shared.policy.load(), call, None, Some(checkpoint))
+    }
+
     /// Decides a call's result after it ran (a policy may deny or redact it) and records the
     /// decision when a result rule matched. Results no rule matches are allowed unrecorded;
     /// [`Guard::run`] records every outcome.
@@ -241,11 +249,12 @@ impl Guard {
             &policy,
             call,
             Some(&result),
+            None,
         )))
     }
 
     fn decide_and_record(&self, call: &ToolCall, result: Option<&Value>) -> Decision {
-        self.decide_and_record_under(&self.shared.policy.load(), call, result)
+        self.decide_and_record_under(&self.shared.policy.load(), call, result, None)
     }
 
     /// Denies a call the guard cannot read as it was sent (see [`parse_call`]) with the
@@ -270,6 +279,7 @@ impl Guard {
         policy: &Policy,
         call: &ToolCall,
         result: Option<&Value>,
+        approved_checkpoint: Option<&str>,
     ) -> Decision {
         let started = Instant::now();
         let shared = &*self.shared;
@@ -296,6 +306,7 @@ impl Guard {
             policy,
             limits: &shared.limits,
             shadow: shared.shadow,
+            approved_checkpoint,
         };
         let decided = catch_unwind(AssertUnwindSafe(|| {
             decide::decide(

@@ -6,6 +6,7 @@
 //! - [`incidents`]: incidents opened by triggers, de-duplicated, with a validated lifecycle.
 //! - [`supervisor`]: the guard with all of the above around it.
 //! - [`anomaly`]: per-agent EWMA and CUSUM on deny and approval-request rates.
+//! - [`settings`]: the approval settings a runtime is configured with.
 //!
 //! Time comes from the guard's injectable [`Clock`] (re-exported here), so one
 //! [`ManualClock`] can drive the guard's limits and oversight's expiry in a test.
@@ -15,6 +16,7 @@
 pub mod anomaly;
 pub mod approvals;
 pub mod incidents;
+pub mod settings;
 pub mod store;
 pub mod supervisor;
 
@@ -25,10 +27,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 pub use crate::guard::{Clock, ManualClock, SystemClock};
 pub use anomaly::{Anomaly, AnomalyConfig, AnomalyLevel, AnomalyMonitor, RateDetector, Signal};
 pub use approvals::{
-    ApprovalError, ApprovalNotice, ApprovalNotifier, ApprovalRequest, ApprovalStatus, ApprovalStep,
-    Approvals,
+    ApprovalError, ApprovalKeys, ApprovalNotice, ApprovalNotifier, ApprovalRequest, ApprovalStatus,
+    ApprovalStep, Approvals,
 };
 pub use incidents::{IncidentError, IncidentSignal, IncidentUpdate, Incidents, Raised};
+pub use settings::ApprovalSettings;
 pub use store::{OversightStore, StoreError};
 pub use supervisor::{Cleared, Supervised, Supervisor, SupervisorBuilder, SupervisorError};
 

@@ -1,7 +1,9 @@
 //! The embedded oversight database: one SQLite file (compiled in, WAL mode) holding approval
 //! requests, their votes and incidents, so pending work survives a restart of the process.
 //!
-//! The path is always explicit (a mobile app puts it in its sandbox). The schema is versioned
+//! The path is always explicit (a mobile app puts it in its sandbox). A new file is created
+//! mode 0600 (SQLite gives its `-wal` and `-shm` files the same mode): it holds who approved
+//! what. The schema is versioned
 //! with SQLite's `user_version` and migrated forward on open; a file written by a newer build is
 //! refused rather than misread. Every state change runs in an `IMMEDIATE` transaction, so two
 //! handles on one file (threads or processes) never both win the same transition.
@@ -60,6 +62,14 @@ const MIGRATIONS: &[&str] = &[
         body         TEXT NOT NULL
     );
     CREATE INDEX incidents_by_key ON incidents (dedup_key, status);",
+    // v3: signed evidence (the request's sealed terms, each vote's signature and origin), the
+    // execution window, and lookup by call for "approve, then retry".
+    "ALTER TABLE approval_requests ADD COLUMN execution_window_ns INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE approval_requests ADD COLUMN terms TEXT;
+    ALTER TABLE approval_requests ADD COLUMN seal TEXT;
+    ALTER TABLE approval_votes ADD COLUMN signature TEXT;
+    ALTER TABLE approval_votes ADD COLUMN origin TEXT;
+    CREATE INDEX approval_requests_by_call ON approval_requests (call_hash, status);",
 ];
 
 /// Why the store could not be opened, read or written.
@@ -72,6 +82,14 @@ pub enum StoreError {
         path: PathBuf,
         /// What SQLite said.
         source: rusqlite::Error,
+    },
+    /// The database file could not be created.
+    #[error("oversight store {path}: {source}")]
+    Create {
+        /// The store's path.
+        path: PathBuf,
+        /// What the file system said.
+        source: std::io::Error,
     },
     /// The file was written by a newer build whose schema this one does not know.
     #[error(
@@ -118,6 +136,10 @@ impl OversightStore {
             path: path.clone(),
             source,
         };
+        create_private(&path).map_err(|source| StoreError::Create {
+            path: path.clone(),
+            source,
+        })?;
         let mut conn = Connection::open(&path).map_err(open_error)?;
         conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         // WAL lets readers (status, wait) run while a writer commits; FULL makes a committed
@@ -187,6 +209,19 @@ impl OversightStore {
 
     fn lock(&self) -> Result<MutexGuard<'_, Connection>, StoreError> {
         self.conn.lock().map_err(|_| StoreError::Poisoned)
+    }
+}
+
+/// Creates the file owner-only when it does not exist yet; an existing file keeps its mode.
+fn create_private(path: &Path) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if err.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(err) => Err(err),
     }
 }
 
@@ -317,6 +352,28 @@ mod tests {
             })
             .unwrap();
         assert_eq!(incidents, 0);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_new_store_and_its_journal_files_are_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("oversight.db");
+        let store = OversightStore::open(&path).unwrap();
+        store
+            .write(|tx| {
+                tx.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+                    .map_err(StoreError::from)
+            })
+            .unwrap();
+        for name in ["oversight.db", "oversight.db-wal", "oversight.db-shm"] {
+            let mode = std::fs::metadata(dir.path().join(name))
+                .unwrap()
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}: {mode:o}");
+        }
     }
 
     #[test]

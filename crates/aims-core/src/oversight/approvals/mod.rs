@@ -1,32 +1,45 @@
 //! Human approvals bound to the exact call: requests made when the guard says
-//! `require_approval`, votes with the two-person rule and self-approval refused, expiry and
-//! escalation on an injectable clock, blocking and non-blocking status, notifications, and the
-//! check at execution that the call is unchanged and the policy still lets it run.
+//! `require_approval` (an identical call joins the pending request), votes with the
+//! two-person rule and self-approval refused on normalised identities, expiry and escalation
+//! on an injectable clock, blocking and non-blocking status, notifications, and the check at
+//! execution that the call is unchanged, the approval verifies against signed evidence, its
+//! execution window is open and the policy still lets it run.
 //!
 //! Every step is one audit record, written in the same store transaction as the state change:
 //! if the audit sink refuses the record, the step does not happen.
 
+mod evidence;
+mod identity;
 mod notify;
 mod request;
 mod rows;
 
-use std::collections::HashMap;
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration as StdDuration, Instant};
 
+use arc_swap::ArcSwap;
 use time::{Duration, OffsetDateTime};
 
+use crate::audit::keys::KeyError;
 use crate::audit::{ApprovalEvent, AuditEvent, AuditSink, SinkError};
 use crate::guard::{Clock, Decision, SystemClock, ToolCall, Verdict};
 use crate::model::{OnTimeout, OversightCheckpoint};
 use crate::oversight::store::{OversightStore, StoreError};
 use crate::pii::PiiError;
 
+pub use evidence::ApprovalKeys;
+pub use identity::normalize_identity;
 pub use notify::{ApprovalNotice, ApprovalNotifier};
 pub use request::{
     call_binding_hash, requesters, ApprovalRequest, ApprovalStatus, ApprovalStep, ApprovalVote,
     Vote,
 };
+
+/// How long an approved call may still be executed after its approval, unless configured
+/// otherwise: long enough for an agent that paused to be resumed, short enough that an
+/// approval cannot be kept for later.
+pub const DEFAULT_EXECUTION_WINDOW: Duration = Duration::minutes(15);
 
 use notify::ChangeSignal;
 
@@ -101,6 +114,24 @@ pub enum ApprovalError {
     /// A note could not be masked for the audit record, so the step was not taken.
     #[error("approval note could not be masked: {0}")]
     Masking(#[from] PiiError),
+    /// An approver id or role is empty or blank once normalised.
+    #[error("the {0} is empty or blank")]
+    BlankIdentity(&'static str),
+    /// The approval service's signing key could not be made.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The approval does not verify against its signed evidence (a store edited outside aims,
+    /// or votes no trusted key signed): the call may not run.
+    #[error("approval request {id} does not verify: {problem}")]
+    Unverified {
+        /// The request.
+        id: String,
+        /// What failed.
+        problem: String,
+    },
+    /// The approved call was not executed within its execution window.
+    #[error("approval request {0} was approved too long ago: its execution window has closed")]
+    ExecutionWindowClosed(String),
     /// Execution was asked for a request that is not approved.
     #[error("approval request {id} is {status}: the call may not run")]
     NotApproved {
@@ -126,16 +157,34 @@ pub enum ApprovalError {
     },
 }
 
-/// The approval service over one store. Clones share the store, sink, clock, notifiers and
-/// the signal that wakes waiters.
+/// What a transaction decided (the caller's answer) and the steps it took, to announce once
+/// it committed.
+type Settled<T> = (
+    Result<T, ApprovalError>,
+    Vec<(ApprovalStep, ApprovalRequest)>,
+);
+
+/// The checkpoints requests can be opened at, by id.
+pub(crate) type CheckpointTable = HashMap<String, CheckpointRules>;
+
+/// The approval service over one store. Clones share the store, sink, clock, checkpoints,
+/// keys, notifiers and the signal that wakes waiters.
 #[derive(Clone)]
 pub struct Approvals {
     store: Arc<OversightStore>,
     audit: Arc<dyn AuditSink>,
     clock: Arc<dyn Clock>,
-    checkpoints: Arc<HashMap<String, CheckpointRules>>,
+    checkpoints: Arc<ArcSwap<CheckpointTable>>,
     notifiers: Vec<Arc<dyn ApprovalNotifier>>,
     changes: Arc<ChangeSignal>,
+    keys: Arc<ApprovalKeys>,
+    /// This service's id, stored with the votes it casts: votes from elsewhere are recorded
+    /// in this service's log when it executes the call.
+    origin: Arc<str>,
+    execution_window: Duration,
+    /// Requests executed by this process: a store rolled back to `approved` cannot make
+    /// this process run one again.
+    executed: Arc<Mutex<HashSet<String>>>,
 }
 
 impl std::fmt::Debug for Approvals {
@@ -143,24 +192,60 @@ impl std::fmt::Debug for Approvals {
         f.debug_struct("Approvals")
             .field("store", &self.store.path())
             .field("clock", &self.clock)
-            .field("checkpoints", &self.checkpoints.keys().collect::<Vec<_>>())
+            .field(
+                "checkpoints",
+                &self.checkpoints.load().keys().cloned().collect::<Vec<_>>(),
+            )
             .field("notifiers", &self.notifiers.len())
+            .field("keys", &self.keys)
+            .field("execution_window", &self.execution_window)
             .finish_non_exhaustive()
     }
 }
 
 impl Approvals {
     /// A service on `store` writing every step to `audit`, on the system clock, with no
-    /// checkpoint configured yet.
-    pub fn new(store: Arc<OversightStore>, audit: Arc<dyn AuditSink>) -> Self {
-        Self {
+    /// checkpoint configured yet, signing with a new key of its own (give the runtime's with
+    /// [`Approvals::with_keys`] so other processes can verify what it signs).
+    pub fn new(
+        store: Arc<OversightStore>,
+        audit: Arc<dyn AuditSink>,
+    ) -> Result<Self, ApprovalError> {
+        Ok(Self {
             store,
             audit,
             clock: Arc::new(SystemClock),
-            checkpoints: Arc::new(HashMap::new()),
+            checkpoints: Arc::new(ArcSwap::from_pointee(HashMap::new())),
             notifiers: Vec::new(),
             changes: Arc::new(ChangeSignal::default()),
-        }
+            keys: Arc::new(ApprovalKeys::ephemeral()?),
+            origin: super::new_id("apv", "approvals").into(),
+            execution_window: DEFAULT_EXECUTION_WINDOW,
+            executed: Arc::new(Mutex::new(HashSet::new())),
+        })
+    }
+
+    /// Signs requests and votes with `keys` and trusts the keys it names.
+    pub fn with_keys(mut self, keys: ApprovalKeys) -> Self {
+        self.keys = Arc::new(keys);
+        self
+    }
+
+    /// How long after approval a call may be executed (default
+    /// [`DEFAULT_EXECUTION_WINDOW`]); requests keep the window they were opened with.
+    pub fn with_execution_window(mut self, window: std::time::Duration) -> Self {
+        self.execution_window = Duration::try_from(window).unwrap_or(Duration::MAX);
+        self
+    }
+
+    /// Whether any checkpoint is configured (without one no request can be opened here).
+    pub(crate) fn has_checkpoints(&self) -> bool {
+        !self.checkpoints.load().is_empty()
+    }
+
+    /// The keys requests and votes are signed and verified with.
+    pub fn keys(&self) -> &ApprovalKeys {
+        &self.keys
     }
 
     /// Reads time from `clock` (a [`crate::oversight::ManualClock`] in tests).
@@ -171,13 +256,33 @@ impl Approvals {
 
     /// Adds (or replaces) a checkpoint of the register. Requests already made keep the rules
     /// they were made with.
-    pub fn with_checkpoint(
-        mut self,
-        checkpoint: &OversightCheckpoint,
-    ) -> Result<Self, ApprovalError> {
+    pub fn with_checkpoint(self, checkpoint: &OversightCheckpoint) -> Result<Self, ApprovalError> {
         let rules = CheckpointRules::from_register(checkpoint)?;
-        Arc::make_mut(&mut self.checkpoints).insert(checkpoint.id.clone(), rules);
+        let mut table = CheckpointTable::clone(&self.checkpoints.load());
+        table.insert(checkpoint.id.clone(), rules);
+        self.checkpoints.store(Arc::new(table));
         Ok(self)
+    }
+
+    /// Checks `checkpoints` and builds their table, for [`Approvals::replace_checkpoints`].
+    pub(crate) fn checkpoint_table<'a>(
+        checkpoints: impl IntoIterator<Item = &'a OversightCheckpoint>,
+    ) -> Result<CheckpointTable, ApprovalError> {
+        checkpoints
+            .into_iter()
+            .map(|checkpoint| {
+                Ok((
+                    checkpoint.id.clone(),
+                    CheckpointRules::from_register(checkpoint)?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Swaps in a new set of checkpoints, for every clone at once. Requests already made keep
+    /// the rules they were made with.
+    pub(crate) fn replace_checkpoints(&self, table: CheckpointTable) {
+        self.checkpoints.store(Arc::new(table));
     }
 
     /// Adds a notifier, told of every step after it is committed.
@@ -187,7 +292,9 @@ impl Approvals {
     }
 
     /// Opens a request for a call the guard decided `require_approval`, bound to the hash of
-    /// the call and the deciding policy version.
+    /// the call and the deciding policy version, and sealed with this service's key. When a
+    /// request for the identical call is already pending, that request is returned instead (no
+    /// duplicate is opened and nothing is recorded).
     pub fn request(
         &self,
         call: &ToolCall,
@@ -206,16 +313,19 @@ impl Approvals {
                 .ok_or_else(|| ApprovalError::MissingCheckpoint {
                     decision_id: decision.decision_id.clone(),
                 })?;
+        let checkpoints = self.checkpoints.load();
         let CheckpointRules {
             checkpoint,
             timeout,
-        } = self
-            .checkpoints
+        } = checkpoints
             .get(checkpoint_id)
             .ok_or_else(|| ApprovalError::UnknownCheckpoint(checkpoint_id.to_string()))?;
         let now = self.clock.now();
         let call_hash = call_binding_hash(call, &decision.policy_version);
-        let request = ApprovalRequest {
+        if let Some(pending) = self.pending_for(&call_hash)? {
+            return Ok(pending);
+        }
+        let mut request = ApprovalRequest {
             id: super::new_id("apr", &call_hash),
             checkpoint: checkpoint.id.clone(),
             call_hash,
@@ -224,7 +334,11 @@ impl Approvals {
             requested_by: requesters(call),
             policy_version: decision.policy_version.clone(),
             decision_id: Some(decision.decision_id.clone()),
-            approver_roles: checkpoint.approver_roles.clone(),
+            approver_roles: checkpoint
+                .approver_roles
+                .iter()
+                .filter_map(|role| normalize_identity(role))
+                .collect(),
             required_approvals: checkpoint.required_approvals,
             timeout: *timeout,
             on_timeout: checkpoint.on_timeout,
@@ -235,8 +349,11 @@ impl Approvals {
             expires_at: now + *timeout,
             resolved_at: None,
             executed_at: None,
+            execution_window: self.execution_window,
             votes: Vec::new(),
+            seal: None,
         };
+        request.seal = Some(evidence::seal(&request, &self.keys)?);
         self.store.write(|tx| {
             rows::insert_request(tx, &request)?;
             self.record(ApprovalStep::Requested, &request, None)
@@ -245,9 +362,43 @@ impl Approvals {
         Ok(request)
     }
 
+    /// The pending request for the call with this binding hash whose window is still open, if
+    /// any (settling those whose window closed).
+    fn pending_for(&self, call_hash: &str) -> Result<Option<ApprovalRequest>, ApprovalError> {
+        let ids = self
+            .store
+            .read(|conn| rows::request_ids_for_call(conn, call_hash, ApprovalStatus::Pending))?;
+        for id in ids {
+            let request = self.status(&id)?;
+            if request.is_pending() {
+                return Ok(Some(request));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Ids of approved, not yet executed requests for the identical call (same binding hash
+    /// under `policy_version`), oldest first: what a retry of the call may consume with
+    /// [`Approvals::execute`].
+    pub fn approved_for(
+        &self,
+        call: &ToolCall,
+        policy_version: &str,
+    ) -> Result<Vec<String>, ApprovalError> {
+        let call_hash = call_binding_hash(call, policy_version);
+        // A pending request whose window closed under `on_timeout: allow` is approved now.
+        self.pending_for(&call_hash)?;
+        Ok(self
+            .store
+            .read(|conn| rows::request_ids_for_call(conn, &call_hash, ApprovalStatus::Approved))?)
+    }
+
     /// Approves request `id` as `approver` acting in `role`. The request becomes approved once
-    /// `required_approvals` distinct approvers have approved. Refused when the role may not
-    /// vote, the approver triggered the call or already voted, or the window has closed.
+    /// `required_approvals` distinct approvers have approved. Refused when the approver id or
+    /// role is blank, the role may not vote, the approver triggered the call or already voted,
+    /// or the window has closed. Identities and roles are compared in their normal form
+    /// ([`normalize_identity`]); the note is masked for PII before it is stored. The vote is
+    /// signed with this service's key.
     pub fn approve(
         &self,
         id: &str,
@@ -273,10 +424,7 @@ impl Approvals {
     /// The request now, without blocking. A request whose window has closed is resolved by its
     /// `on_timeout` first (and that step is recorded).
     pub fn status(&self, id: &str) -> Result<ApprovalRequest, ApprovalError> {
-        let request = self
-            .store
-            .read(|conn| rows::load_request(conn, id))?
-            .ok_or_else(|| ApprovalError::UnknownRequest(id.to_string()))?;
+        let request = self.get(id)?;
         if request.is_pending() && self.clock.now() >= request.expires_at {
             return self.settle(id);
         }
@@ -297,6 +445,27 @@ impl Approvals {
             self.changes
                 .wait_after(seen, WAIT_POLL.min(timeout - waited));
         }
+    }
+
+    /// Request `id` as stored, without settling a closed window (nothing is written: for
+    /// readers such as an approver's CLI).
+    pub fn get(&self, id: &str) -> Result<ApprovalRequest, ApprovalError> {
+        self.store
+            .read(|conn| rows::load_request(conn, id))?
+            .ok_or_else(|| ApprovalError::UnknownRequest(id.to_string()))
+    }
+
+    /// Requests as stored with `status` (every request with `None`), oldest first, without
+    /// settling closed windows.
+    pub fn list(
+        &self,
+        status: Option<ApprovalStatus>,
+    ) -> Result<Vec<ApprovalRequest>, ApprovalError> {
+        let ids = self.store.read(|conn| match status {
+            Some(status) => rows::request_ids_with_status(conn, status),
+            None => rows::all_request_ids(conn),
+        })?;
+        ids.iter().map(|id| self.get(id)).collect()
     }
 
     /// Requests waiting for votes, oldest first (windows that closed are resolved first).
@@ -332,48 +501,114 @@ impl Approvals {
         Ok(notices)
     }
 
-    /// Marks the approved request `id` executed, once, if `call` is the call that was approved
-    /// and `current` (the policy's decision on `call` now) still lets it run: allow, warn or
-    /// redact, or `require_approval` at the same checkpoint (which this approval satisfies).
-    /// A refusal is recorded as an `execution_refused` step.
+    /// Marks the approved request `id` executed, once, if `call` is the call that was approved,
+    /// the approval verifies against its signed evidence, its execution window is open, and
+    /// the policy's decision on `call` now (made by `decide`, given the request, only once
+    /// all of that holds) still lets it run: allow, warn or redact, or `require_approval` at
+    /// the same checkpoint. A refusal is recorded as an `execution_refused` step (a closed
+    /// window as `expired`); votes cast by another process are recorded, with the key that
+    /// signed them, before the `executed` step.
     pub fn execute(
         &self,
         id: &str,
         call: &ToolCall,
-        current: &Decision,
-    ) -> Result<ApprovalRequest, ApprovalError> {
+        decide: impl FnOnce(&ApprovalRequest) -> Decision,
+    ) -> Result<(ApprovalRequest, Decision), ApprovalError> {
         let now = self.clock.now();
-        let (outcome, step) = self.store.write(|tx| {
+        let (outcome, steps) = self.store.write(|tx| {
             let mut request = rows::load_request(tx, id)?
                 .ok_or_else(|| ApprovalError::UnknownRequest(id.to_string()))?;
-            if request.status != ApprovalStatus::Approved {
+            if request.status != ApprovalStatus::Approved || self.executed_here(id) {
                 return Err(ApprovalError::NotApproved {
                     id: id.to_string(),
-                    status: request.status,
+                    status: if request.status == ApprovalStatus::Approved {
+                        ApprovalStatus::Executed
+                    } else {
+                        request.status
+                    },
                 });
             }
-            let refusal = execution_refusal(&request, call, current);
-            let step = match &refusal {
-                Some(reason) => {
-                    self.record(
-                        ApprovalStep::ExecutionRefused,
-                        &request,
-                        Some(StepDetail::note(reason.to_string())),
-                    )?;
-                    ApprovalStep::ExecutionRefused
-                }
-                None => {
-                    request.status = ApprovalStatus::Executed;
-                    request.executed_at = Some(now);
-                    rows::update_request(tx, &request)?;
-                    self.record(ApprovalStep::Executed, &request, None)?;
-                    ApprovalStep::Executed
+            let verified = match evidence::verify(&request, &self.keys, now) {
+                Ok(verified) => verified,
+                Err(problem) => {
+                    let refusal = ApprovalError::Unverified {
+                        id: id.to_string(),
+                        problem,
+                    };
+                    return self.refuse(&request, refusal);
                 }
             };
-            Ok((refusal.map_or(Ok(request.clone()), Err), (step, request)))
+            if call_binding_hash(call, &verified.terms.policy_version) != verified.terms.call_hash {
+                return self.refuse(&request, ApprovalError::CallChanged(id.to_string()));
+            }
+            let window = Duration::nanoseconds(verified.terms.execution_window_ns);
+            if now > verified.approved_at + window {
+                request.status = ApprovalStatus::Expired;
+                rows::update_request(tx, &request)?;
+                let note = "the execution window closed before the call ran";
+                self.record(
+                    ApprovalStep::Expired,
+                    &request,
+                    Some(StepDetail::note(note.into())),
+                )?;
+                let refusal = ApprovalError::ExecutionWindowClosed(id.to_string());
+                return Ok((Err(refusal), vec![(ApprovalStep::Expired, request)]));
+            }
+            let current = decide(&request);
+            if let Some(refusal) = execution_refusal(&request, &current) {
+                return self.refuse(&request, refusal);
+            }
+            for &i in &verified.counted {
+                let vote = &request.votes[i];
+                if vote.origin.as_deref() != Some(&*self.origin) {
+                    self.record(
+                        ApprovalStep::Approved,
+                        &request,
+                        Some(StepDetail::observed(vote)),
+                    )?;
+                }
+            }
+            request.status = ApprovalStatus::Executed;
+            request.executed_at = Some(now);
+            rows::update_request(tx, &request)?;
+            self.record(ApprovalStep::Executed, &request, None)?;
+            Ok((
+                Ok((request.clone(), current)),
+                vec![(ApprovalStep::Executed, request)],
+            ))
         })?;
-        self.announce(&[step]);
+        if outcome.is_ok() {
+            self.executed
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .insert(id.to_owned());
+        }
+        self.announce(&steps);
         outcome
+    }
+
+    fn executed_here(&self, id: &str) -> bool {
+        self.executed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .contains(id)
+    }
+
+    /// Records `refusal` as an `execution_refused` step; the request stays as it was.
+    fn refuse<T>(
+        &self,
+        request: &ApprovalRequest,
+        refusal: ApprovalError,
+    ) -> Result<Settled<T>, ApprovalError> {
+        self.record(
+            ApprovalStep::ExecutionRefused,
+            request,
+            Some(StepDetail::note(refusal.to_string())),
+        )?;
+        Ok((
+            Err(refusal),
+            vec![(ApprovalStep::ExecutionRefused, request.clone())],
+        ))
     }
 
     fn vote(
@@ -384,6 +619,10 @@ impl Approvals {
         note: Option<&str>,
         vote: Vote,
     ) -> Result<ApprovalRequest, ApprovalError> {
+        let approver =
+            normalize_identity(approver).ok_or(ApprovalError::BlankIdentity("approver id"))?;
+        let role = normalize_identity(role).ok_or(ApprovalError::BlankIdentity("approver role"))?;
+        let note = note.map(super::mask_free_text).transpose()?;
         // Close a window that has passed first, so an escalation happens before the vote is
         // judged against the roles allowed now.
         self.status(id)?;
@@ -391,14 +630,18 @@ impl Approvals {
         let step = self.store.write(|tx| {
             let mut request = rows::load_request(tx, id)?
                 .ok_or_else(|| ApprovalError::UnknownRequest(id.to_string()))?;
-            check_vote(&request, approver, role, vote, now)?;
-            let cast = ApprovalVote {
-                approver: approver.to_string(),
-                role: role.to_string(),
+            check_vote(&request, &approver, &role, vote, now)?;
+            let mut cast = ApprovalVote {
+                approver: approver.clone(),
+                role: role.clone(),
                 vote,
-                note: note.map(str::to_string),
+                note: note.clone(),
                 at: now,
+                signed_by: Some(self.keys.verifier().name().to_owned()),
+                signature: None,
+                origin: Some(self.origin.to_string()),
             };
+            cast.signature = Some(evidence::sign_vote(&request, &cast, &self.keys)?);
             rows::insert_vote(tx, id, &cast)?;
             request.votes.push(cast);
             let step = match vote {
@@ -419,7 +662,7 @@ impl Approvals {
             self.record(
                 step,
                 &request,
-                Some(StepDetail::vote(approver, role, note)?),
+                Some(StepDetail::vote(&approver, &role, note.as_deref())),
             )?;
             Ok::<_, ApprovalError>((step, request))
         })?;
@@ -520,8 +763,8 @@ impl Approvals {
     }
 }
 
-/// Who acted in a step and the note recorded with it. Approvers' notes reach the audit record
-/// masked; the store keeps them as written.
+/// Who acted in a step and the note recorded with it. Approvers' notes are masked before they
+/// are stored, so the store and the audit record hold the same masked text.
 #[derive(Debug, Default)]
 struct StepDetail {
     actor: Option<String>,
@@ -530,12 +773,27 @@ struct StepDetail {
 }
 
 impl StepDetail {
-    fn vote(actor: &str, role: &str, note: Option<&str>) -> Result<Self, ApprovalError> {
-        Ok(Self {
+    fn vote(actor: &str, role: &str, note: Option<&str>) -> Self {
+        Self {
             actor: Some(actor.to_string()),
             role: Some(role.to_string()),
-            note: note.map(super::mask_free_text).transpose()?,
-        })
+            note: note.map(str::to_owned),
+        }
+    }
+
+    /// A vote cast by another process, seen (and its signature verified) by this one.
+    fn observed(vote: &ApprovalVote) -> Self {
+        let signer = vote.signed_by.as_deref().unwrap_or("unknown");
+        let mut note = format!("cast in another process; signature by key {signer} verified");
+        if let Some(text) = &vote.note {
+            note.push_str(": ");
+            note.push_str(text);
+        }
+        Self {
+            actor: Some(vote.approver.clone()),
+            role: Some(vote.role.clone()),
+            note: Some(note),
+        }
     }
 
     fn escalation(role: String) -> Self {
@@ -556,7 +814,7 @@ impl StepDetail {
 
 /// A register checkpoint checked once for use, with its timeout as a duration.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct CheckpointRules {
+pub(crate) struct CheckpointRules {
     checkpoint: OversightCheckpoint,
     timeout: Duration,
 }
@@ -607,31 +865,34 @@ fn check_vote(
         ApprovalStatus::Expired => return Err(ApprovalError::Expired(id())),
         status => return Err(ApprovalError::NotPending { id: id(), status }),
     }
-    if !request.approver_roles.iter().any(|allowed| allowed == role) {
+    // Both sides in the normal form: requests stored by older builds hold ids as written.
+    let same = |stored: &String, given: &str| normalize_identity(stored).as_deref() == Some(given);
+    if !request
+        .approver_roles
+        .iter()
+        .any(|allowed| same(allowed, role))
+    {
         return Err(ApprovalError::RoleNotAllowed {
             id: id(),
             role: role.to_string(),
             allowed: request.approver_roles.clone(),
         });
     }
-    if vote == Vote::Approve && request.requested_by.iter().any(|who| who == approver) {
+    if vote == Vote::Approve && request.requested_by.iter().any(|who| same(who, approver)) {
         return Err(ApprovalError::SelfApproval(id()));
     }
-    if request.votes.iter().any(|cast| cast.approver == approver) {
+    if request
+        .votes
+        .iter()
+        .any(|cast| same(&cast.approver, approver))
+    {
         return Err(ApprovalError::AlreadyVoted(id()));
     }
     Ok(())
 }
 
-/// Why an approved request's call may not run now, if it may not.
-fn execution_refusal(
-    request: &ApprovalRequest,
-    call: &ToolCall,
-    current: &Decision,
-) -> Option<ApprovalError> {
-    if call_binding_hash(call, &request.policy_version) != request.call_hash {
-        return Some(ApprovalError::CallChanged(request.id.clone()));
-    }
+/// Why the policy's decision now does not let an approved request's call run, if it does not.
+fn execution_refusal(request: &ApprovalRequest, current: &Decision) -> Option<ApprovalError> {
     let still_covered = match current.verdict {
         Verdict::Allow | Verdict::Warn | Verdict::Redact => true,
         Verdict::RequireApproval => current.checkpoint.as_deref() == Some(&request.checkpoint),

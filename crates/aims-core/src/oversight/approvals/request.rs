@@ -1,11 +1,13 @@
 //! An approval request as stored and shown: the call it is bound to, the rules copied from its
 //! checkpoint when it was made (so a restart or a config change does not alter a pending
-//! request), its votes and its status.
+//! request), its votes, its status and the signed evidence behind them.
 
 use serde::Serialize;
 use serde_json::{json, Value};
 use time::{Duration, OffsetDateTime};
 
+use super::evidence::Seal;
+use super::identity::normalize_identity;
 use crate::guard::ToolCall;
 use crate::model::OnTimeout;
 use crate::oversight::store::StoreError;
@@ -39,15 +41,20 @@ impl ApprovalStatus {
         }
     }
 
-    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
+    /// The status with this snake_case name.
+    pub fn from_name(text: &str) -> Option<Self> {
         match text {
-            "pending" => Ok(ApprovalStatus::Pending),
-            "approved" => Ok(ApprovalStatus::Approved),
-            "rejected" => Ok(ApprovalStatus::Rejected),
-            "expired" => Ok(ApprovalStatus::Expired),
-            "executed" => Ok(ApprovalStatus::Executed),
-            other => Err(corrupt("approval status", other)),
+            "pending" => Some(ApprovalStatus::Pending),
+            "approved" => Some(ApprovalStatus::Approved),
+            "rejected" => Some(ApprovalStatus::Rejected),
+            "expired" => Some(ApprovalStatus::Expired),
+            "executed" => Some(ApprovalStatus::Executed),
+            _ => None,
         }
+    }
+
+    pub(crate) fn parse(text: &str) -> Result<Self, StoreError> {
+        Self::from_name(text).ok_or_else(|| corrupt("approval status", text))
     }
 }
 
@@ -73,7 +80,8 @@ pub enum ApprovalStep {
     Escalated,
     /// The approved call ran.
     Executed,
-    /// An attempt to run the call was refused (changed call, or the policy now denies).
+    /// An attempt to run the call was refused (changed call, evidence that does not verify,
+    /// or the policy now denies).
     ExecutionRefused,
 }
 
@@ -122,18 +130,29 @@ impl Vote {
 /// One vote cast on a request.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ApprovalVote {
-    /// Who voted (as authenticated by the application).
+    /// Who voted (as authenticated by the application), in the identity normal form (trimmed,
+    /// NFKC, case-folded).
     pub approver: String,
-    /// The role they voted in.
+    /// The role they voted in, in the same normal form.
     pub role: String,
     /// Approve or reject.
     pub vote: Vote,
-    /// Their note, if any.
+    /// Their note, if any, with PII and secrets masked.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     /// When.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// The name of the key that signed the vote (a runtime's, or the approver's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed_by: Option<String>,
+    /// The signature line over the vote.
+    #[serde(skip)]
+    pub(crate) signature: Option<String>,
+    /// Which approval service cast it: votes cast elsewhere are recorded in the executing
+    /// runtime's log when it runs the call.
+    #[serde(skip)]
+    pub(crate) origin: Option<String>,
 }
 
 /// One approval request.
@@ -143,14 +162,14 @@ pub struct ApprovalRequest {
     pub id: String,
     /// The oversight checkpoint it belongs to.
     pub checkpoint: String,
-    /// sha256 of the canonical {agent_id, tool, args, policy_version} (see [`call_binding_hash`]).
+    /// sha256 of the canonical call and policy version (see [`call_binding_hash`]).
     pub call_hash: String,
     /// `gen_ai.agent.id` of the call.
     pub agent_id: String,
     /// `gen_ai.tool.name` of the call.
     pub tool: String,
-    /// Who triggered the call (the agent, and the user when the call names one): none of them
-    /// may approve it.
+    /// Who triggered the call (the agent, and the user when the call names one), in the
+    /// identity normal form: none of them may approve it.
     pub requested_by: Vec<String>,
     /// The policy version that asked for approval.
     pub policy_version: String,
@@ -185,8 +204,17 @@ pub struct ApprovalRequest {
     /// When the approved call ran.
     #[serde(with = "time::serde::rfc3339::option")]
     pub executed_at: Option<OffsetDateTime>,
+    /// How long after its approval the call may still be executed; after that it cannot be.
+    #[serde(
+        serialize_with = "serialize_seconds",
+        rename = "execution_window_seconds"
+    )]
+    pub execution_window: Duration,
     /// Votes in the order cast.
     pub votes: Vec<ApprovalVote>,
+    /// The terms signed by the runtime that opened the request.
+    #[serde(skip)]
+    pub(crate) seal: Option<Seal>,
 }
 
 impl ApprovalRequest {
@@ -205,24 +233,34 @@ impl ApprovalRequest {
 }
 
 /// The sha256 (hex) an approval is bound to: the canonical JSON (RFC 8785) of
-/// `{"agent_id", "tool", "args", "policy_version"}`. Any change to the agent, the tool or any
-/// argument gives another hash, so an approved call cannot be swapped before it runs.
+/// `{"agent_id", "tool", "args", "ai_system_id", "conversation_id", "context",
+/// "policy_version"}`. Any change to the agent, the tool, an argument, the AI system, the
+/// conversation or the context (user, roles, tenant) gives another hash, so an approved call
+/// cannot be swapped, or replayed elsewhere, before it runs. The caller's `call_id` is not
+/// bound: a retry of the same call carries a new one.
 pub fn call_binding_hash(call: &ToolCall, policy_version: &str) -> String {
     crate::canonical::sha256_hex(&json!({
         "agent_id": call.agent_id,
         "tool": call.tool,
         "args": call.args,
+        "ai_system_id": call.ai_system_id,
+        "conversation_id": call.conversation_id,
+        "context": call.context,
         "policy_version": policy_version,
     }))
 }
 
-/// Who triggered a call and so may not approve it: the agent, and the end user when the call's
-/// context names one at `user_id`.
+/// Who triggered a call and so may not approve it, in the identity normal form: the agent, and
+/// the end user when the call's context names one at `user_id`.
 pub fn requesters(call: &ToolCall) -> Vec<String> {
-    let mut who = vec![call.agent_id.clone()];
+    let mut who = Vec::with_capacity(2);
+    let agent = normalize_identity(&call.agent_id).unwrap_or_else(|| call.agent_id.clone());
+    who.push(agent);
     if let Some(Value::String(user)) = call.context.get("user_id") {
-        if user != &call.agent_id {
-            who.push(user.clone());
+        if let Some(user) = normalize_identity(user) {
+            if !who.contains(&user) {
+                who.push(user);
+            }
         }
     }
     who
@@ -255,6 +293,18 @@ mod tests {
         assert_ne!(base, call_binding_hash(&other_tool, "v1"));
         let other_agent = ToolCall::new("agent-2", "refund", json!({"order": "A1", "amount": 120}));
         assert_ne!(base, call_binding_hash(&other_agent, "v1"));
+        let mut elsewhere = call.clone();
+        elsewhere.conversation_id = Some("conv-2".into());
+        assert_ne!(base, call_binding_hash(&elsewhere, "v1"));
+        let mut other_system = call.clone();
+        other_system.ai_system_id = Some("hr-assistant".into());
+        assert_ne!(base, call_binding_hash(&other_system, "v1"));
+        let mut other_user = call.clone();
+        other_user.context = json!({"user_id": "u-8"});
+        assert_ne!(base, call_binding_hash(&other_user, "v1"));
+        let mut retried = call.clone();
+        retried.call_id = Some("call-2".into());
+        assert_eq!(base, call_binding_hash(&retried, "v1"));
         assert_ne!(base, call_binding_hash(&call, "v2"));
         assert_eq!(base.len(), 64);
     }
@@ -265,6 +315,10 @@ mod tests {
         assert_eq!(requesters(&call), vec!["agent-1"]);
         call.context = json!({"user_id": "u-7", "roles": ["clerk"]});
         assert_eq!(requesters(&call), vec!["agent-1", "u-7"]);
+        call.context = json!({"user_id": " U-7 "});
+        assert_eq!(requesters(&call), vec!["agent-1", "u-7"]);
+        call.context = json!({"user_id": "Agent-1"});
+        assert_eq!(requesters(&call), vec!["agent-1"]);
         call.context = json!({"user_id": 7});
         assert_eq!(requesters(&call), vec!["agent-1"]);
     }

@@ -4,20 +4,23 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use time::{Duration, OffsetDateTime};
 
+use super::evidence::{signer_name, Seal};
 use super::request::{ApprovalRequest, ApprovalStatus, ApprovalVote, Vote};
 use crate::model::OnTimeout;
 use crate::oversight::store::{from_nanos, to_nanos, StoreError};
 
 const REQUEST_COLUMNS: &str = "id, checkpoint, call_hash, agent_id, tool, requested_by, \
      policy_version, decision_id, approver_roles, required_approvals, timeout_ns, on_timeout, \
-     escalate_to, escalated, status, requested_at_ns, expires_at_ns, resolved_at_ns, executed_at_ns";
+     escalate_to, escalated, status, requested_at_ns, expires_at_ns, resolved_at_ns, executed_at_ns, \
+     execution_window_ns, terms, seal";
 
 /// Inserts a new request (its votes must be empty).
 pub(super) fn insert_request(conn: &Connection, r: &ApprovalRequest) -> Result<(), StoreError> {
     conn.execute(
         &format!(
             "INSERT INTO approval_requests ({REQUEST_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+                     ?19, ?20, ?21, ?22)"
         ),
         params![
             r.id,
@@ -39,6 +42,9 @@ pub(super) fn insert_request(conn: &Connection, r: &ApprovalRequest) -> Result<(
             to_nanos(r.expires_at)?,
             optional_nanos(r.resolved_at)?,
             optional_nanos(r.executed_at)?,
+            duration_to_nanos(r.execution_window)?,
+            r.seal.as_ref().map(|seal| seal.terms.as_str()),
+            r.seal.as_ref().map(|seal| seal.signature.as_str()),
         ],
     )?;
     Ok(())
@@ -72,8 +78,9 @@ pub(super) fn insert_vote(
     vote: &ApprovalVote,
 ) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT INTO approval_votes (request_id, approver, role, vote, note, at_ns)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO approval_votes (request_id, approver, role, vote, note, at_ns, signature,
+             origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             request_id,
             vote.approver,
@@ -81,6 +88,8 @@ pub(super) fn insert_vote(
             vote.vote.as_str(),
             vote.note,
             to_nanos(vote.at)?,
+            vote.signature,
+            vote.origin,
         ],
     )?;
     Ok(())
@@ -120,6 +129,31 @@ pub(super) fn due_request_ids(
     Ok(ids)
 }
 
+/// Ids of requests bound to `call_hash` with the given status, oldest first.
+pub(super) fn request_ids_for_call(
+    conn: &Connection,
+    call_hash: &str,
+    status: ApprovalStatus,
+) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM approval_requests WHERE call_hash = ?1 AND status = ?2
+         ORDER BY requested_at_ns, id",
+    )?;
+    let ids = stmt
+        .query_map(params![call_hash, status.as_str()], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
+/// Ids of every request, oldest first.
+pub(super) fn all_request_ids(conn: &Connection) -> Result<Vec<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id FROM approval_requests ORDER BY requested_at_ns, id")?;
+    let ids = stmt
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    Ok(ids)
+}
+
 /// Ids of requests with the given status, oldest first.
 pub(super) fn request_ids_with_status(
     conn: &Connection,
@@ -136,7 +170,7 @@ pub(super) fn request_ids_with_status(
 
 fn load_votes(conn: &Connection, id: &str) -> Result<Vec<ApprovalVote>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT approver, role, vote, note, at_ns FROM approval_votes
+        "SELECT approver, role, vote, note, at_ns, signature, origin FROM approval_votes
          WHERE request_id = ?1 ORDER BY at_ns, rowid",
     )?;
     let rows = stmt.query_map([id], |row| {
@@ -146,17 +180,25 @@ fn load_votes(conn: &Connection, id: &str) -> Result<Vec<ApprovalVote>, StoreErr
             row.get::<_, String>(2)?,
             row.get::<_, Option<String>>(3)?,
             row.get::<_, i64>(4)?,
+            row.get::<_, Option<String>>(5)?,
+            row.get::<_, Option<String>>(6)?,
         ))
     })?;
     let mut votes = Vec::new();
     for row in rows {
-        let (approver, role, vote, note, at) = row?;
+        let (approver, role, vote, note, at, signature, origin) = row?;
         votes.push(ApprovalVote {
             approver,
             role,
             vote: Vote::parse(&vote)?,
             note,
             at: from_nanos(at)?,
+            signed_by: signature
+                .as_deref()
+                .and_then(signer_name)
+                .map(str::to_owned),
+            signature,
+            origin,
         });
     }
     Ok(votes)
@@ -183,6 +225,9 @@ struct RawRequest {
     expires_at_ns: i64,
     resolved_at_ns: Option<i64>,
     executed_at_ns: Option<i64>,
+    execution_window_ns: i64,
+    terms: Option<String>,
+    seal: Option<String>,
 }
 
 impl RawRequest {
@@ -207,6 +252,9 @@ impl RawRequest {
             expires_at_ns: row.get(16)?,
             resolved_at_ns: row.get(17)?,
             executed_at_ns: row.get(18)?,
+            execution_window_ns: row.get(19)?,
+            terms: row.get(20)?,
+            seal: row.get(21)?,
         })
     }
 
@@ -231,7 +279,12 @@ impl RawRequest {
             expires_at: from_nanos(self.expires_at_ns)?,
             resolved_at: self.resolved_at_ns.map(from_nanos).transpose()?,
             executed_at: self.executed_at_ns.map(from_nanos).transpose()?,
+            execution_window: Duration::nanoseconds(self.execution_window_ns),
             votes,
+            seal: match (self.terms, self.seal) {
+                (Some(terms), Some(signature)) => Some(Seal { terms, signature }),
+                _ => None,
+            },
         })
     }
 }
