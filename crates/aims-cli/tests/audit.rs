@@ -82,8 +82,9 @@ fn frames(bytes: &[u8]) -> Vec<std::ops::Range<usize>> {
     let mut at = 0;
     while at < bytes.len() {
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        out.push(at..at + 8 + len);
-        at += 8 + len;
+        let end = at + 8 + len + aims_core::audit::frame::TAG_LEN;
+        out.push(at..end);
+        at = end;
     }
     out
 }
@@ -167,11 +168,13 @@ fn a_changed_payload_byte_is_detected() {
 fn a_changed_byte_with_its_crc_recomputed_is_detected() {
     let fixture = new_fixture();
     edit_frames(&fixture.dir, |frames| {
-        let mut payload = frames[5][8..].to_vec();
+        let body = &frames[5][8..];
+        let (payload, tag) = body.split_at(body.len() - frame::TAG_LEN);
+        let mut payload = payload.to_vec();
         let at = text(&payload).find("agent-7").unwrap();
         payload[at + 6] = b'8';
         let mut reframed = Vec::new();
-        frame::encode(&payload, &mut reframed);
+        frame::encode(&payload, tag.try_into().unwrap(), &mut reframed);
         frames[5] = reframed;
     });
     assert_detected(&fixture, "recomputed crc", "first bad index 5");
@@ -237,7 +240,169 @@ fn a_checkpoint_signed_by_another_key_is_detected() {
     let stored = SignedCheckpoint::parse(&fs::read_to_string(&path).unwrap()).unwrap();
     let intruder = NoteSigner::from_seed("aims-test", [2; 32]).unwrap();
     fs::write(&path, stored.checkpoint.sign(&intruder).note).unwrap();
-    assert_detected(&fixture, "other key", "not signed by key");
+    assert_detected(&fixture, "other key", "signed neither by");
+}
+
+#[test]
+fn a_log_laundered_through_the_forgers_own_key_fails_verification() {
+    let fixture = new_fixture();
+    // Rewrite the history (here: drop the last record) and sign it with an own key, which
+    // is also put in signer.pub, as a rotation would.
+    edit_frames(&fixture.dir, |frames| {
+        frames.pop();
+    });
+    let path = fixture.dir.join("checkpoint");
+    let stored = SignedCheckpoint::parse(&fs::read_to_string(&path).unwrap()).unwrap();
+    let forger = NoteSigner::from_seed("aims-test", [66; 32]).unwrap();
+    let mut tree = aims_core::audit::merkle::CompactRange::new();
+    let mut size = 0;
+    aims_core::audit::for_each_record(&fixture.dir, |_, payload| {
+        aims_core::audit::merkle::Accumulator::push(
+            &mut tree,
+            aims_core::audit::merkle::leaf_hash(payload),
+        );
+        size += 1;
+    })
+    .unwrap();
+    let forged = aims_core::audit::checkpoint::Checkpoint {
+        origin: stored.checkpoint.origin,
+        size,
+        root: aims_core::audit::merkle::Accumulator::root(&tree),
+    };
+    fs::write(&path, forged.sign(&forger).note).unwrap();
+    fs::write(
+        fixture.dir.join("signer.pub"),
+        format!("{}\n", forger.verifier()),
+    )
+    .unwrap();
+    assert_detected(&fixture, "laundered", "signed neither by");
+}
+
+#[test]
+fn after_a_rotation_old_checkpoints_still_check() {
+    let fixture = new_fixture();
+    let root = fixture.dir.parent().unwrap();
+    let new_key = root.join("new.key");
+    let new_pub = root.join("new.key.pub");
+    let out = aims(&["audit", "keygen", "--out", new_key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let dir = fixture.dir.to_str().unwrap();
+    let old_key = root.join("key");
+    // Without the old key, another key cannot take the log over.
+    let refused = aims(&[
+        "audit",
+        "rotate",
+        dir,
+        "--old",
+        new_key.to_str().unwrap(),
+        "--new",
+        new_key.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    let out = aims(&[
+        "audit",
+        "rotate",
+        dir,
+        "--old",
+        old_key.to_str().unwrap(),
+        "--new",
+        new_key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let old = fixture.old_checkpoint.to_str().unwrap();
+    for pubkey in [&new_pub, &fixture.pubkey] {
+        let out = aims(&[
+            "audit",
+            "verify",
+            dir,
+            "--pubkey",
+            pubkey.to_str().unwrap(),
+            "--checkpoint",
+            old,
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let out = aims(&["audit", "consistency", dir, "--old", old]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let proof = root.join("consistency.json");
+    fs::write(&proof, &out.stdout).unwrap();
+    let proof = proof.to_str().unwrap();
+    let new_pub = new_pub.to_str().unwrap();
+    let out = aims(&[
+        "audit",
+        "verify-proof",
+        proof,
+        "--pubkey",
+        new_pub,
+        "--old",
+        old,
+        "--old-pubkey",
+        fixture.pubkey.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = aims(&[
+        "audit",
+        "verify-proof",
+        proof,
+        "--pubkey",
+        new_pub,
+        "--old",
+        old,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+}
+
+#[test]
+fn malformed_checkpoints_and_proofs_from_size_0_exit_1() {
+    let fixture = new_fixture();
+    let path = fixture.dir.join("checkpoint");
+    let note = fs::read_to_string(&path).unwrap();
+    let size = SignedCheckpoint::parse(&note).unwrap().checkpoint.size;
+    fs::write(
+        &path,
+        note.replacen(&format!("\n{size}\n"), &format!("\n+{size}\n"), 1),
+    )
+    .unwrap();
+    assert_detected(&fixture, "size +N", "tree size");
+    fs::write(&path, note.replacen("\n\n", "\n\n\n", 1)).unwrap();
+    assert_detected(&fixture, "blank line", "signature line");
+    fs::write(&path, &note).unwrap();
+
+    // A consistency proof from size 0 holds only for the empty tree's root.
+    let dir = fixture.dir.to_str().unwrap();
+    let empty = fixture.dir.with_file_name("empty.checkpoint");
+    let empty_root: String = aims_core::audit::merkle::empty_root()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let origin = SignedCheckpoint::parse(&note).unwrap().checkpoint.origin;
+    let signer = NoteSigner::read(&fixture.dir.with_file_name("key")).unwrap();
+    let zero = aims_core::audit::checkpoint::Checkpoint {
+        origin,
+        size: 0,
+        root: aims_core::audit::merkle::empty_root(),
+    };
+    fs::write(&empty, zero.sign(&signer).note).unwrap();
+    let out = aims(&[
+        "audit",
+        "consistency",
+        dir,
+        "--old",
+        empty.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains(&empty_root));
+    let forged = text(&out.stdout).replacen(&empty_root, &"ab".repeat(32), 1);
+    let proof = fixture.dir.with_file_name("zero.json");
+    fs::write(&proof, forged).unwrap();
+    let out = aims(&[
+        "audit",
+        "verify-proof",
+        proof.to_str().unwrap(),
+        "--pubkey",
+        fixture.pubkey.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -437,4 +602,41 @@ fn aims_check_appends_its_decisions_to_the_signed_log() {
         "{}",
         text(&verified.stderr)
     );
+}
+
+#[test]
+fn the_readme_evidence_pack_flow_verifies_with_the_logs_key() {
+    let root = tempfile::tempdir().unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let key = root.path().join("audit.key");
+    let out = aims(&["audit", "keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let log = root.path().join("logdir");
+    let call = r#"{"agent_id": "a", "tool": "search", "args": {}}"#;
+    let key_arg = ["--key", key.to_str().unwrap()];
+    check_call(&repo.join("examples/policy.yaml"), &log, &key_arg, call);
+    let pubkey = root.path().join("audit.key.pub");
+    let pack = root.path().join("pack");
+    let out = aims(&[
+        "report",
+        "--register",
+        repo.join("examples/register").to_str().unwrap(),
+        "--log",
+        log.to_str().unwrap(),
+        "--pubkey",
+        pubkey.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+        "--out",
+        pack.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = aims(&[
+        "report",
+        "verify",
+        pack.to_str().unwrap(),
+        "--pubkey",
+        pubkey.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
 }

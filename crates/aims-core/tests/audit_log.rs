@@ -257,27 +257,55 @@ fn proofs_verify_with_the_public_key_only() {
 }
 
 #[test]
-fn opening_with_another_key_records_the_rotation() {
+fn a_rotation_needs_the_previous_key_which_endorses_the_new_one() {
     let dir = tempfile::tempdir().unwrap();
     let log = AuditLog::open(dir.path(), options(Durability::Strict)).unwrap();
     log.append(event(0)).unwrap();
+    let before = log.checkpoint().unwrap();
     drop(log);
-    let log = AuditLog::open(
+    // Another key alone cannot take the log over: that is how a forger would launder it.
+    let refused = AuditLog::open(
         dir.path(),
         LogOptions::new(signer(2)).durability(Durability::Strict),
+    );
+    assert!(
+        matches!(refused, Err(AuditError::Integrity(_))),
+        "{refused:?}"
+    );
+    let log = AuditLog::open(
+        dir.path(),
+        LogOptions::new(signer(2))
+            .durability(Durability::Strict)
+            .rotate_from(signer(1)),
     )
     .unwrap();
-    assert!(log.open_report().rotated_from.is_some());
+    assert_eq!(
+        log.open_report().rotated_from,
+        Some(signer(1).verifier().to_string())
+    );
     drop(log);
+    // Both the new key and the old one (which endorsed it) verify the log.
     verify_with(dir.path(), 2).unwrap();
-    assert!(verify_with(dir.path(), 1).is_err());
-    match &events(dir.path())[1].event {
+    verify_with(dir.path(), 1).unwrap();
+    assert!(verify_with(dir.path(), 3).is_err());
+    // A checkpoint kept from before the rotation, signed with the old key, still checks.
+    verify(
+        dir.path(),
+        &VerifyOptions {
+            public_key: Some(signer(2).verifier()),
+            checkpoint: Some(before.note.clone()),
+        },
+    )
+    .unwrap();
+    match &events(dir.path())[2].event {
         AuditEvent::KeyRotated(rotated) => {
             assert_eq!(rotated.previous_key, signer(1).verifier().to_string());
             assert_eq!(rotated.key, signer(2).verifier().to_string());
         }
         other => panic!("expected key_rotated, got {other:?}"),
     }
+    // The old key is retired: it no longer opens the log.
+    assert!(AuditLog::open(dir.path(), options(Durability::Strict)).is_err());
 }
 
 #[test]
@@ -299,7 +327,7 @@ fn frame_offset(bytes: &[u8], index: usize) -> usize {
     let mut at = 0;
     for _ in 0..index {
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        at += 8 + len;
+        at += 8 + len + aims_core::audit::frame::TAG_LEN;
     }
     at
 }

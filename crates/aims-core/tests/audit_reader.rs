@@ -24,7 +24,7 @@ fn log_bytes(count: usize, filler: &str) -> (Vec<u8>, Vec<usize>) {
             "2026-01-01T00:00:00Z",
         );
         starts.push(bytes.len());
-        frame::encode(&payload, &mut bytes);
+        frame::encode(&payload, &[0; frame::TAG_LEN], &mut bytes);
         prev = leaf_hash(&payload);
     }
     (bytes, starts)

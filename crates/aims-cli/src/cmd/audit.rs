@@ -1,8 +1,9 @@
-//! `aims audit keygen|verify|prove|verify-proof|consistency|show|export`: keys for and
-//! offline checks of the tamper-evident audit log (format: `docs/audit-format.md`).
+//! `aims audit keygen|rotate|verify|prove|verify-proof|consistency|show|export`: keys for
+//! and offline checks of the tamper-evident audit log (format: `docs/audit-format.md`).
 //!
-//! Exit codes: 0 intact / ok, 1 tampered, damaged or a proof that does not hold (the first
-//! bad index and why are printed), 2 usage or I/O error.
+//! Exit codes: 0 intact / ok, 1 tampered, damaged, malformed (a log, a checkpoint, a proof)
+//! or a proof that does not hold (the first bad index and why are printed), 2 usage or I/O
+//! error only.
 
 use std::io::{self, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -12,7 +13,8 @@ use aims_core::audit::checkpoint::SignedCheckpoint;
 use aims_core::audit::keys::{NoteSigner, NoteVerifier};
 use aims_core::audit::proof::{ConsistencyProof, InclusionProof};
 use aims_core::audit::{
-    for_each_record, record, verify, AuditError, AuditEvent, Integrity, LogSnapshot, VerifyOptions,
+    for_each_record, record, verify, AuditError, AuditEvent, AuditLog, Integrity, LogOptions,
+    LogSnapshot, VerifyOptions,
 };
 use serde_json::Value;
 
@@ -29,6 +31,9 @@ enum Command {
     /// Write a new Ed25519 checkpoint signing key to KEY (mode 0600) and its public key to
     /// KEY.pub.
     Keygen(KeygenArgs),
+    /// Hand a log over to a new signing key: the old key endorses the new one in a
+    /// `key_rotated` record, and the new key signs a checkpoint.
+    Rotate(RotateArgs),
     /// Verify a log offline: every record, the chain, the signed checkpoint (exit 1 if not
     /// intact).
     Verify(VerifyArgs),
@@ -59,6 +64,18 @@ struct KeygenArgs {
     /// The key name that appears in signed checkpoints.
     #[arg(long, default_value = "aims-audit")]
     name: String,
+}
+
+#[derive(Debug, clap::Args)]
+struct RotateArgs {
+    /// The log directory.
+    dir: PathBuf,
+    /// The key that signs the log now.
+    #[arg(long)]
+    old: PathBuf,
+    /// The key that takes over.
+    #[arg(long)]
+    new: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,6 +113,10 @@ struct VerifyProofArgs {
     /// start from.
     #[arg(long)]
     old: Option<PathBuf>,
+    /// The public key the older checkpoint is signed with, when the log's key was rotated
+    /// since (default: --pubkey).
+    #[arg(long, requires = "old")]
+    old_pubkey: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -128,6 +149,7 @@ struct ExportArgs {
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let outcome = match args.command {
         Command::Keygen(args) => keygen(args),
+        Command::Rotate(args) => rotate(args),
         Command::Verify(args) => verify_log(args),
         Command::Prove(args) => prove(args),
         Command::VerifyProof(args) => verify_proof(args),
@@ -141,6 +163,10 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     match outcome {
         Ok(()) => Ok(ExitCode::SUCCESS),
         Err(AuditError::Integrity(integrity)) => Ok(not_intact(&integrity)),
+        // A malformed checkpoint is a format fault of the evidence, not a usage error.
+        Err(err @ AuditError::Checkpoint { .. }) => {
+            Ok(not_intact(&Integrity::whole(err.to_string())))
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -161,6 +187,21 @@ fn keygen(args: KeygenArgs) -> Result<(), AuditError> {
     let public = signer.write(&args.out)?;
     println!("private key: {} (mode 0600)", args.out.display());
     println!("public key:  {} ({})", public.display(), signer.verifier());
+    Ok(())
+}
+
+fn rotate(args: RotateArgs) -> Result<(), AuditError> {
+    let old = NoteSigner::read(&args.old)?;
+    let new = NoteSigner::read(&args.new)?;
+    let log = AuditLog::open(&args.dir, LogOptions::new(new).rotate_from(old))?;
+    let rotated = log.open_report().rotated_from.is_some();
+    let key = log.verifier();
+    log.close()?;
+    if rotated {
+        println!("rotated: {} is now signed by {key}", args.dir.display());
+    } else {
+        println!("{} is already signed by {key}", args.dir.display());
+    }
     Ok(())
 }
 
@@ -262,8 +303,12 @@ fn verify_proof(args: VerifyProofArgs) -> Result<(), AuditError> {
     let proof: ConsistencyProof = serde_json::from_value(value).map_err(bad_json)?;
     proof.verify(&key).map_err(AuditError::Integrity)?;
     if let Some(old) = &args.old {
+        let old_key = match &args.old_pubkey {
+            Some(path) => NoteVerifier::read(path)?,
+            None => key,
+        };
         let old = read_checkpoint_file(old)?;
-        old.verify(&key)
+        old.verify(&old_key)
             .map_err(|err| AuditError::Integrity(Integrity::whole(format!("old {err}"))))?;
         if old.checkpoint.size != proof.old_size
             || hex::encode(old.checkpoint.root) != proof.old_root

@@ -50,8 +50,10 @@ struct BuildArgs {
     /// stores; an incident in two of them counts once).
     #[arg(long)]
     oversight: Vec<PathBuf>,
-    /// The key that signs MANIFEST.json (default: AIMS_SIGNING_KEY; else a new key is written
-    /// beside the pack, which proves integrity only against outsiders).
+    /// The key that signs MANIFEST.json, e.g. the log's own signing key, so that `aims report
+    /// verify --pubkey` checks the pack with the key that checks the log (default:
+    /// AIMS_SIGNING_KEY; else a new key is written beside the pack, which proves integrity
+    /// only against outsiders). Without --pubkey, the logs are verified with its public half.
     #[arg(long)]
     key: Option<PathBuf>,
     /// The first day covered (YYYY-MM-DD).
@@ -142,7 +144,14 @@ pub fn write(request: &PackRequest<'_>) -> Result<ExitCode, CliError> {
         register: &loaded.register,
         runtime_incidents,
         logs: report::log_dirs(request.logs)?,
-        public_key: request.pubkey.map(NoteVerifier::read).transpose()?,
+        // Given only the log's signing key, the logs are checked against its public half.
+        public_key: match request.pubkey {
+            Some(path) => Some(NoteVerifier::read(path)?),
+            None => request
+                .key
+                .map(|key| NoteSigner::read(key).map(|signer| signer.verifier()))
+                .transpose()?,
+        },
         period: request.period,
         now: OffsetDateTime::now_utc(),
     };

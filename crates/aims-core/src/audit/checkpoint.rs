@@ -24,6 +24,42 @@ pub enum CheckpointError {
     NotSigned(String),
 }
 
+/// The longest note accepted: a checkpoint with a few dozen cosignatures is far shorter.
+const MAX_NOTE_BYTES: usize = 64 * 1024;
+/// The most signature lines a note may carry (as Go's `sumdb/note`).
+const MAX_SIGNATURES: usize = 100;
+
+/// Checks the signature lines of a note: at least one, at most [`MAX_SIGNATURES`], each
+/// `— NAME BASE64` with a valid key name and a blob of a key id and a signature, each ending
+/// in a newline, no blank line.
+fn check_signature_lines(signatures: &str) -> Result<(), CheckpointError> {
+    if signatures.is_empty() || !signatures.ends_with('\n') {
+        return Err(CheckpointError::Format("no signature line"));
+    }
+    let mut count = 0;
+    for line in signatures.split_terminator('\n') {
+        count += 1;
+        let well_formed = line
+            .strip_prefix("\u{2014} ")
+            .and_then(|rest| rest.split_once(' '))
+            .is_some_and(|(name, blob)| {
+                !name.is_empty()
+                    && !name.contains('+')
+                    && !name.chars().any(char::is_whitespace)
+                    && BASE64.decode(blob).is_ok_and(|bytes| bytes.len() > 4)
+            });
+        if !well_formed {
+            return Err(CheckpointError::Format(
+                "a signature line is not \"\u{2014} NAME BASE64\"",
+            ));
+        }
+    }
+    if count > MAX_SIGNATURES {
+        return Err(CheckpointError::Format("too many signature lines"));
+    }
+    Ok(())
+}
+
 /// A tree head: which log, how many records, which root.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -67,30 +103,47 @@ pub struct SignedCheckpoint {
 }
 
 impl SignedCheckpoint {
-    /// Parses a note; signatures are checked separately by [`SignedCheckpoint::verify`].
+    /// Parses a note as strictly as the reference note parsers (Go's `sumdb/note`, the C2SP
+    /// spec): exactly three body lines (origin, a decimal size without sign or leading zero,
+    /// the padded base64 of 32 bytes), one blank line, then one or more signature lines
+    /// `— NAME BASE64`, each ending in a newline; no other control character anywhere.
+    /// Signatures are checked separately by [`SignedCheckpoint::verify`].
     pub fn parse(note: &str) -> Result<Self, CheckpointError> {
+        if note.len() > MAX_NOTE_BYTES {
+            return Err(CheckpointError::Format("the note is too long"));
+        }
+        if note.chars().any(|c| c.is_control() && c != '\n') {
+            return Err(CheckpointError::Format(
+                "the note holds a control character other than newline",
+            ));
+        }
         let (text, signatures) = note.split_once("\n\n").ok_or(CheckpointError::Format(
             "no blank line before the signatures",
         ))?;
-        if signatures.is_empty() || !signatures.ends_with('\n') {
-            return Err(CheckpointError::Format("no signature line"));
+        check_signature_lines(signatures)?;
+        let lines: Vec<&str> = text.split('\n').collect();
+        let [origin, size, root] = lines[..] else {
+            return Err(CheckpointError::Format(
+                "the body is not exactly three lines (origin, size, root)",
+            ));
+        };
+        if origin.is_empty() {
+            return Err(CheckpointError::Format("empty origin"));
         }
-        let mut lines = text.split('\n');
-        let origin = lines
-            .next()
-            .filter(|origin| !origin.is_empty())
-            .ok_or(CheckpointError::Format("empty origin"))?;
-        let size = lines
-            .next()
-            .filter(|size| !size.is_empty() && (size.len() == 1 || !size.starts_with('0')))
-            .and_then(|size| size.parse::<u64>().ok())
+        let canonical_size = !size.is_empty()
+            && size.bytes().all(|b| b.is_ascii_digit())
+            && (size.len() == 1 || !size.starts_with('0'));
+        let size = canonical_size
+            .then(|| size.parse::<u64>().ok())
+            .flatten()
             .ok_or(CheckpointError::Format(
-                "the second line is not a tree size",
+                "the second line is not a tree size (decimal digits, no sign or leading zero)",
             ))?;
-        let root = lines
-            .next()
-            .and_then(|root| BASE64.decode(root).ok())
-            .and_then(|root| Hash::try_from(root).ok())
+        let root = BASE64
+            .decode(root)
+            .ok()
+            .and_then(|bytes| Hash::try_from(bytes).ok())
+            .filter(|hash| BASE64.encode(hash) == root)
             .ok_or(CheckpointError::Format(
                 "the third line is not a base64 SHA-256 root",
             ))?;
@@ -161,6 +214,35 @@ mod tests {
             "\n1\nBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=\n\n\u{2014} k x\n",
         ] {
             assert!(SignedCheckpoint::parse(bad).is_err(), "{bad:?}");
+        }
+        // What Go's and Rust's note parsers reject, given a well-formed note to start from.
+        let signer = NoteSigner::from_seed("k", [3; 32]).unwrap();
+        let good = Checkpoint {
+            origin: "o".into(),
+            size: 4,
+            root: [5; 32],
+        }
+        .sign(&signer)
+        .note;
+        SignedCheckpoint::parse(&good).unwrap();
+        let signature = good.split("\n\n").nth(1).unwrap();
+        for bad in [
+            good.replacen("\n4\n", "\n+4\n", 1),
+            good.replacen("\n4\n", "\n 4\n", 1),
+            good.replacen("\n4\n", "\n4 \n", 1),
+            good.replacen("\n\n", "\n\n\n", 1),
+            good.replacen("\n\n", "\nextension\n\n", 1),
+            format!("{good}\n"),
+            format!("{good}{signature}\n"),
+            good.trim_end().to_string(),
+            good.replacen('\n', "\r\n", 1),
+            good.replacen("=\n", "\n", 1),
+            good.replacen("\u{2014} k ", "\u{2014} k+x ", 1),
+            good.replacen("\u{2014} k ", "- k ", 1),
+            "o\n18446744073709551616\nBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQU=\n\n\u{2014} k AAAAAAA=\n"
+                .to_string(),
+        ] {
+            assert!(SignedCheckpoint::parse(&bad).is_err(), "{bad:?}");
         }
     }
 }

@@ -228,7 +228,8 @@ pub struct RecoveredEvent {
 }
 
 /// The key that signs checkpoints changed. Written before the first checkpoint signed with
-/// the new key, so that checkpoint vouches for the rotation.
+/// the new key; the previous key endorses the new one, so nobody without the previous key
+/// can hand the log over to a key of their own.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeyRotatedEvent {
@@ -236,6 +237,9 @@ pub struct KeyRotatedEvent {
     pub previous_key: String,
     /// The new verifier key.
     pub key: String,
+    /// Base64 of (4-byte key id || Ed25519 signature) by the previous key over the rotation
+    /// statement (`docs/audit-format.md`, section 6).
+    pub endorsement: String,
 }
 
 /// A checkpoint was signed. Written right after the signed checkpoint file, so a checkpoint
@@ -334,6 +338,7 @@ mod tests {
             AuditEvent::KeyRotated(KeyRotatedEvent {
                 previous_key: "old+1+AA==".into(),
                 key: "new+2+BB==".into(),
+                endorsement: "CC==".into(),
             }),
             AuditEvent::Checkpoint(CheckpointEvent {
                 tree_size: 12,

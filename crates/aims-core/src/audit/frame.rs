@@ -1,23 +1,38 @@
-//! Record framing in the records file: `[length u32 LE][crc32c u32 LE][payload]`.
+//! Record framing in the records file: `[length u32 LE][crc32c u32 LE][payload][tag]`.
 //!
-//! The CRC (Castagnoli, over the payload only) catches torn and damaged writes; it is not a
-//! security measure (the Merkle tree and the signed checkpoint are).
+//! The length counts the payload only; the 16-byte tag after it is the writer's MAC of the
+//! record (see `tail`), which lets the writer authenticate records no signed checkpoint
+//! covers yet. The CRC (Castagnoli, over payload and tag) catches torn and damaged writes;
+//! it is not a security measure (the Merkle tree, the signed checkpoint and the tag are).
 
 use std::io::{self, Read};
 
 /// Bytes before each payload: length then CRC.
 pub const HEADER_LEN: u64 = 8;
 
+/// Bytes of the tag after each payload.
+pub const TAG_LEN: usize = 16;
+
+/// A record's tag: the truncated HMAC-SHA256 of its leaf hash with the writer's tail key.
+pub type Tag = [u8; TAG_LEN];
+
+/// The bytes a payload of `payload_len` bytes occupies in the file, header and tag included.
+pub fn framed_len(payload_len: usize) -> u64 {
+    HEADER_LEN + payload_len as u64 + TAG_LEN as u64
+}
+
 /// The largest payload the reader accepts. Larger lengths are damage, not records.
 pub const MAX_PAYLOAD: u32 = 16 * 1024 * 1024;
 
-/// Appends one framed payload to `out`.
-pub fn encode(payload: &[u8], out: &mut Vec<u8>) {
+/// Appends one framed payload with its tag to `out`.
+pub fn encode(payload: &[u8], tag: &Tag, out: &mut Vec<u8>) {
     // Payloads are canonical JSON of one event, far below MAX_PAYLOAD; the writer checks.
     let len = payload.len() as u32;
+    let crc = crc32c::crc32c_append(crc32c::crc32c(payload), tag);
     out.extend_from_slice(&len.to_le_bytes());
-    out.extend_from_slice(&crc32c::crc32c(payload).to_le_bytes());
+    out.extend_from_slice(&crc.to_le_bytes());
     out.extend_from_slice(payload);
+    out.extend_from_slice(tag);
 }
 
 /// Why the frame at `offset` could not be read.
@@ -71,7 +86,7 @@ impl FrameError {
 pub struct Located {
     /// The frame's offset in the stream.
     pub offset: u64,
-    /// The payload's range in the block.
+    /// The payload's range in the block (the tag follows it).
     pub payload: (usize, usize),
     /// The CRC its header claims (not checked yet: checking is the caller's, so it can be
     /// spread over threads with the hashing).
@@ -84,9 +99,21 @@ impl Located {
         &block[self.payload.0..self.payload.1]
     }
 
+    /// The payload and the tag after it: the bytes the CRC covers.
+    pub fn body<'a>(&self, block: &'a [u8]) -> &'a [u8] {
+        &block[self.payload.0..self.payload.1 + TAG_LEN]
+    }
+
+    /// The record's tag.
+    pub fn tag(&self, block: &[u8]) -> Tag {
+        let mut tag = [0; TAG_LEN];
+        tag.copy_from_slice(&block[self.payload.1..self.payload.1 + TAG_LEN]);
+        tag
+    }
+
     /// The offset just past the frame in the stream.
     pub fn end_offset(&self) -> u64 {
-        self.offset + HEADER_LEN + (self.payload.1 - self.payload.0) as u64
+        self.offset + framed_len(self.payload.1 - self.payload.0)
     }
 }
 
@@ -170,7 +197,7 @@ impl<R: Read> BlockReader<R> {
                 self.stop = Some(FrameError::BadLength { offset, length });
                 break;
             }
-            let needed = HEADER_LEN as usize + length as usize;
+            let needed = framed_len(length as usize) as usize;
             if left < needed {
                 if self.eof {
                     self.stop = Some(FrameError::Truncated {
@@ -186,7 +213,7 @@ impl<R: Read> BlockReader<R> {
             let start = at + HEADER_LEN as usize;
             self.frames.push(Located {
                 offset,
-                payload: (start, at + needed),
+                payload: (start, start + length as usize),
                 stored_crc,
             });
             at += needed;
@@ -254,7 +281,7 @@ mod tests {
     fn frames(payloads: &[&[u8]]) -> Vec<u8> {
         let mut out = Vec::new();
         for payload in payloads {
-            encode(payload, &mut out);
+            encode(payload, &[7; TAG_LEN], &mut out);
         }
         out
     }
@@ -266,7 +293,8 @@ mod tests {
         while reader.next_block().unwrap() {
             for frame in reader.frames() {
                 let payload = frame.payload(reader.block());
-                assert_eq!(crc32c::crc32c(payload), frame.stored_crc);
+                assert_eq!(crc32c::crc32c(frame.body(reader.block())), frame.stored_crc);
+                assert_eq!(frame.tag(reader.block()), [7; TAG_LEN]);
                 out.push((frame.offset, payload.to_vec()));
             }
         }
@@ -276,15 +304,16 @@ mod tests {
     #[test]
     fn reads_back_what_was_framed_whatever_the_block_size() {
         let bytes = frames(&[b"one", b"two two", b"three"]);
-        assert_eq!(
-            &bytes[..8],
-            &[3, 0, 0, 0, 0xe9, 0xb2, 0x94, 0x2a][..],
-            "LE length, LE crc32c"
-        );
+        let mut body = b"one".to_vec();
+        body.extend_from_slice(&[7; TAG_LEN]);
+        let mut header = vec![3, 0, 0, 0];
+        header.extend_from_slice(&crc32c::crc32c(&body).to_le_bytes());
+        assert_eq!(&bytes[..8], &header[..], "LE payload length, LE crc32c");
+        assert_eq!(&bytes[8..27], &body[..], "payload, then tag");
         let expected = vec![
             (0, b"one".to_vec()),
-            (11, b"two two".to_vec()),
-            (26, b"three".to_vec()),
+            (27, b"two two".to_vec()),
+            (58, b"three".to_vec()),
         ];
         // 1 byte: every frame outgrows the block; 12: frames straddle block ends.
         for block in [1, 12, 20, 1 << 20] {
@@ -304,13 +333,13 @@ mod tests {
             assert_eq!(read.len(), 1);
             assert_eq!(
                 stop.as_deref(),
-                Some("the frame at byte 11 is cut short: 11 bytes needed, 10 left")
+                Some("the frame at byte 27 is cut short: 27 bytes needed, 26 left")
             );
-            let (read, stop) = read_all(&bytes[..14], block);
+            let (read, stop) = read_all(&bytes[..30], block);
             assert_eq!(read.len(), 1);
             assert_eq!(
                 stop.as_deref(),
-                Some("the frame at byte 11 is cut short: 8 bytes needed, 3 left")
+                Some("the frame at byte 27 is cut short: 8 bytes needed, 3 left")
             );
         }
 

@@ -220,10 +220,31 @@ impl NoteSigner {
 
     /// The note signature line for `text`: `— NAME BASE64(KEYID || SIGNATURE)`.
     pub fn signature_line(&self, text: &str) -> String {
+        format!(
+            "\u{2014} {} {}\n",
+            self.name,
+            BASE64.encode(self.sign_blob(text))
+        )
+    }
+
+    /// The signature blob `KEYID || SIGNATURE` over `text`.
+    pub(crate) fn sign_blob(&self, text: &str) -> Vec<u8> {
         let signature = self.key.sign(text.as_bytes());
         let mut blob = self.key_id.to_be_bytes().to_vec();
         blob.extend_from_slice(&signature.to_bytes());
-        format!("\u{2014} {} {}\n", self.name, BASE64.encode(blob))
+        blob
+    }
+
+    /// A secret derived from the private key for one purpose (`context`): HMAC-SHA256 keyed
+    /// with the seed. Only the key's holder can compute it.
+    pub(crate) fn derive_secret(&self, context: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, KeyInit, Mac};
+        let mut mac = match <Hmac<Sha256> as KeyInit>::new_from_slice(self.key.as_bytes()) {
+            Ok(mac) => mac,
+            Err(_) => unreachable!("HMAC takes keys of any length"),
+        };
+        mac.update(context);
+        mac.finalize().into_bytes().into()
     }
 }
 

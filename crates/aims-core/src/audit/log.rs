@@ -27,14 +27,15 @@ use time::OffsetDateTime;
 use super::checkpoint::{Checkpoint, SignedCheckpoint};
 use super::error::{AuditError, Integrity};
 use super::files::{self, Layout};
-use super::frame::{self, HEADER_LEN, MAX_PAYLOAD};
+use super::frame::{self, framed_len, HEADER_LEN, MAX_PAYLOAD, TAG_LEN};
 use super::keys::{random_bytes, NoteSigner, NoteVerifier};
 use super::merkle::{empty_root, leaf_hash, Accumulator, Hash, MerkleTree};
 use super::proof::{ConsistencyProof, InclusionProof};
 use super::record;
-use super::scan::{scan, ScanError};
+use super::scan::{scan_entries, ScanConfig, ScanError};
+use super::trust::{self, TailKey};
 use super::witness::{Cosigning, WitnessClient};
-use super::{AuditEvent, AuditSink, CheckpointEvent, KeyRotatedEvent, RecoveredEvent, SinkError};
+use super::{AuditEvent, AuditSink, CheckpointEvent, RecoveredEvent, SinkError};
 use crate::canonical::{self, KeyedHasher};
 
 /// How durable an append is when it returns.
@@ -90,6 +91,10 @@ pub struct LogOptions {
     /// The witnesses asked to cosign each checkpoint; `None` reads the log directory's
     /// `witnesses` file (no file: no witnesses).
     pub witnesses: Option<WitnessClient>,
+    /// The key `signer` replaces, to rotate: it must have signed the stored checkpoint, and
+    /// it endorses `signer` in a `key_rotated` record. Without it, a log whose checkpoint is
+    /// signed by any key but `signer` is refused.
+    pub previous_signer: Option<NoteSigner>,
 }
 
 impl LogOptions {
@@ -102,7 +107,14 @@ impl LogOptions {
             checkpoint_every: 100_000,
             checkpoint_interval: Duration::from_secs(10),
             witnesses: None,
+            previous_signer: None,
         }
+    }
+
+    /// The same options, rotating from `previous` (the key that signed the log so far).
+    pub fn rotate_from(mut self, previous: NoteSigner) -> Self {
+        self.previous_signer = Some(previous);
+        self
     }
 
     /// The same options with another durability mode.
@@ -153,6 +165,8 @@ pub struct AuditLog {
     checkpoint_every: u64,
     checkpoint_interval: Duration,
     signer: NoteSigner,
+    /// Tags every record this writer appends.
+    tail_key: TailKey,
     origin: String,
     hasher: KeyedHasher,
     witnesses: Option<WitnessClient>,
@@ -203,18 +217,28 @@ impl AuditLog {
             None => initialize(&layout, &options)?,
         };
         let secret = read_secret(&layout)?;
+        let origin = stored.checkpoint.origin.clone();
         let own = options.signer.verifier();
-        let previous = read_signer_pub(&layout)?;
-        let signed_by_known_key = stored.verify(&own).is_ok()
-            || previous
-                .as_ref()
-                .is_some_and(|key| stored.verify(key).is_ok());
-        if !signed_by_known_key {
-            return Err(AuditError::Integrity(Integrity::whole(
-                "the stored checkpoint is signed neither by the log's key (signer.pub) nor by \
-                 the key it is opened with: it was replaced, or the key is wrong",
-            )));
-        }
+        let previous = options
+            .previous_signer
+            .as_ref()
+            .filter(|previous| previous.verifier() != own);
+        // Only the key given, or the key it is endorsed to replace, may have signed the
+        // log so far: whatever `signer.pub` says is an unauthenticated claim.
+        let (tail_signer, rotation) =
+            if stored.verify(&own).is_ok() {
+                (&options.signer, None)
+            } else if let Some(previous) = previous.filter(|p| stored.verify(&p.verifier()).is_ok())
+            {
+                (previous, Some(trust::endorse(previous, &origin, &own)))
+            } else {
+                return Err(AuditError::Integrity(Integrity::whole(format!(
+                "the stored checkpoint is not signed by the key the log is opened with ({own}){}: \
+                 a history signed by another key is refused (a key rotation needs the previous \
+                 key, which endorses the new one)",
+                if previous.is_some() { " nor by the previous key given" } else { "" }
+            ))));
+            };
 
         let records_path = layout.path(files::RECORDS);
         let reader = File::open(&records_path).map_err(AuditError::io(&records_path))?;
@@ -222,9 +246,14 @@ impl AuditLog {
         let mut offsets = Vec::new();
         let mut end = 0u64;
         let size = stored.checkpoint.size;
-        let outcome = scan(reader, &mut tree, &[size], |_, payload| {
+        let mut tail = TailCheck::new(TailKey::new(tail_signer, &origin), &own, &options.signer);
+        let outcome = scan_entries(ScanConfig::default(), reader, &mut tree, &[size], |entry| {
             offsets.push(end);
-            end += HEADER_LEN + payload.len() as u64;
+            end += framed_len(entry.payload.len());
+            if entry.index >= size {
+                tail.check(&entry, &origin)?;
+            }
+            Ok(())
         })
         .map_err(|err| scan_error(err, &records_path))?;
         check_against_checkpoint(&stored, outcome.records, outcome.root_at(size))?;
@@ -256,10 +285,7 @@ impl AuditLog {
         let report = OpenReport {
             records: outcome.records,
             dropped_bytes,
-            rotated_from: previous
-                .as_ref()
-                .filter(|key| **key != own)
-                .map(ToString::to_string),
+            rotated_from: rotation.as_ref().map(|r| r.previous_key.clone()),
         };
         let witnesses = match options.witnesses {
             Some(witnesses) => Some(witnesses),
@@ -275,6 +301,7 @@ impl AuditLog {
             durability: options.durability,
             checkpoint_every: options.checkpoint_every.max(1),
             checkpoint_interval: options.checkpoint_interval,
+            tail_key: TailKey::new(&options.signer, &origin),
             signer: options.signer,
             hasher: KeyedHasher::new(&secret),
             records,
@@ -300,13 +327,17 @@ impl AuditLog {
             report,
             _lock: lock,
         };
-        log.record_open_events(outcome.valid_bytes)?;
+        log.record_open_events(outcome.valid_bytes, rotation)?;
         Ok(log)
     }
 
     /// Writes the `recovered` and `key_rotated` records an open calls for, then signs a
     /// checkpoint (with the new key) and records the new key in `signer.pub`.
-    fn record_open_events(&self, truncated_at: u64) -> Result<(), AuditError> {
+    fn record_open_events(
+        &self,
+        truncated_at: u64,
+        rotation: Option<super::KeyRotatedEvent>,
+    ) -> Result<(), AuditError> {
         let mut events = Vec::new();
         if self.report.dropped_bytes > 0 {
             events.push(AuditEvent::Recovered(RecoveredEvent {
@@ -315,11 +346,8 @@ impl AuditLog {
                 records_kept: self.report.records,
             }));
         }
-        if let Some(previous) = &self.report.rotated_from {
-            events.push(AuditEvent::KeyRotated(KeyRotatedEvent {
-                previous_key: previous.clone(),
-                key: self.signer.verifier().to_string(),
-            }));
+        if let Some(rotation) = rotation {
+            events.push(AuditEvent::KeyRotated(rotation));
         }
         for event in events {
             self.append(event).map_err(sink_to_audit)?;
@@ -505,6 +533,7 @@ impl AuditLog {
         self.records
             .read_exact_at(&mut frame, *start)
             .map_err(AuditError::io(&path))?;
+        frame.truncate(frame.len().saturating_sub(TAG_LEN));
         Ok(frame.split_off(HEADER_LEN as usize))
     }
 
@@ -530,11 +559,11 @@ impl AuditLog {
                 payload.len()
             )));
         }
-        frame::encode(&payload, &mut state.pending);
         let leaf = leaf_hash(&payload);
+        frame::encode(&payload, &self.tail_key.tag(&leaf), &mut state.pending);
         state.tree.push(leaf);
         state.offsets.push(state.end);
-        state.end += HEADER_LEN + payload.len() as u64;
+        state.end += framed_len(payload.len());
         state.prev = leaf;
         state.pending_entries += 1;
         if let Durability::Batched { max_entries, .. } = self.durability {
@@ -839,6 +868,44 @@ fn sink_to_audit(err: SinkError) -> AuditError {
     }
 }
 
+/// Authenticates the records no signed checkpoint covers, on open: each must carry the tag
+/// of the writer that appended it, i.e. of the key that signed the stored checkpoint, or of
+/// the key it rotated to from an endorsed `key_rotated` record on.
+struct TailCheck<'a> {
+    key: TailKey,
+    own: &'a NoteVerifier,
+    signer: &'a NoteSigner,
+}
+
+impl<'a> TailCheck<'a> {
+    fn new(key: TailKey, own: &'a NoteVerifier, signer: &'a NoteSigner) -> Self {
+        Self { key, own, signer }
+    }
+
+    fn check(&mut self, entry: &super::scan::Entry<'_>, origin: &str) -> Result<(), Integrity> {
+        if record::is_key_rotation(entry.payload) {
+            // A rotation this writer's key was endorsed for: records from here on carry its
+            // tags (a crash came between the rotation and the checkpoint signed after it).
+            let rotated_to_own = record::decode(entry.payload).ok().is_some_and(|r| {
+                matches!(&r.event, AuditEvent::KeyRotated(rotation)
+                    if trust::endorsed(rotation, origin).is_some_and(|(_, key)| key == *self.own))
+            });
+            if rotated_to_own {
+                self.key = TailKey::new(self.signer, origin);
+            }
+        }
+        if self.key.authenticates(entry.leaf, entry.tag) {
+            return Ok(());
+        }
+        Err(Integrity::at(
+            entry.index,
+            "this record is not covered by the signed checkpoint and its tag does not \
+             authenticate with the writer's key: it was not written by this log's writer \
+             (records rewritten after an old checkpoint was put back?); refusing to sign it",
+        ))
+    }
+}
+
 /// Converts a scan failure, naming the records file for I/O errors.
 pub(crate) fn scan_error(err: ScanError, path: &Path) -> AuditError {
     match err {
@@ -881,13 +948,25 @@ pub(crate) fn check_against_checkpoint(
 fn take_lock(layout: &Layout) -> Result<File, AuditError> {
     let path = layout.path(files::LOCK);
     let lock = files::open_append(&path).map_err(AuditError::io(&path))?;
-    match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
-        Ok(()) => Ok(lock),
-        Err(rustix::io::Errno::WOULDBLOCK) => Err(AuditError::Locked(layout.dir().to_path_buf())),
-        Err(errno) => Err(AuditError::Io {
-            path,
-            source: errno.into(),
-        }),
+    // A verifier takes the lock shared for an instant to learn whether a writer is live;
+    // only a lock held longer than that is another writer.
+    let deadline = Instant::now() + Duration::from_millis(200);
+    loop {
+        match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => return Ok(lock),
+            Err(rustix::io::Errno::WOULDBLOCK) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(rustix::io::Errno::WOULDBLOCK) => {
+                return Err(AuditError::Locked(layout.dir().to_path_buf()))
+            }
+            Err(errno) => {
+                return Err(AuditError::Io {
+                    path,
+                    source: errno.into(),
+                })
+            }
+        }
     }
 }
 

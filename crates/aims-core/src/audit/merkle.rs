@@ -373,11 +373,14 @@ pub fn verify_consistency(
         };
     }
     if old == 0 {
-        // The empty tree is a prefix of every tree.
-        return if proof.is_empty() {
-            Ok(())
-        } else {
+        // The empty tree is a prefix of every tree, but only the empty tree's root is its
+        // root: a proof from size 0 must not vouch for any other.
+        return if !proof.is_empty() {
             Err(ProofError::WrongLength)
+        } else if *old_root != empty_root() {
+            Err(ProofError::RootMismatch)
+        } else {
+            Ok(())
         };
     }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
@@ -617,7 +620,9 @@ mod tests {
         }
         // Edge cases from the same suite.
         let (a, b) = (h(ROOTS[0]), h(ROOTS[1]));
-        assert!(verify_consistency(0, 1, &a, &b, &[]).is_ok());
+        assert!(verify_consistency(0, 1, &empty_root(), &b, &[]).is_ok());
+        // From size 0, only the empty tree's root is a valid old root.
+        assert!(verify_consistency(0, 1, &a, &b, &[]).is_err());
         assert!(verify_consistency(1, 1, &a, &b, &[]).is_err());
         assert!(verify_consistency(0, 0, &a, &a, &[a]).is_err());
         assert!(verify_consistency(2, 1, &a, &b, &[]).is_err());

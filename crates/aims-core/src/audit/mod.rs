@@ -4,7 +4,7 @@
 //! The log format is specified in `docs/audit-format.md`:
 //! - [`frame`]: `[length][crc32c][payload]` framing; [`record`]: the canonical JSON payload.
 //! - [`merkle`]: the RFC 9162 tree and proofs; [`checkpoint`]: C2SP signed checkpoints;
-//!   [`keys`]: Ed25519 note keys.
+//!   [`keys`]: Ed25519 note keys; [`trust`]: the endorsed key chain and the tail tags.
 //! - [`AuditLog`]: the writer (durability, group commit, recovery, locking);
 //!   [`verify()`]: offline verification; [`proof`]: portable proof documents.
 //! - [`export`]: incremental evidence export from an offline device, checked by the collector.
@@ -24,6 +24,7 @@ pub mod record;
 pub mod scan;
 mod sink;
 pub mod tiles;
+pub mod trust;
 mod verify;
 pub mod witness;
 

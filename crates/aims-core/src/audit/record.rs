@@ -148,6 +148,11 @@ pub fn is_checkpoint(payload: &[u8]) -> bool {
     payload.starts_with(b"{\"event\":{\"kind\":\"checkpoint\",")
 }
 
+/// True when the payload holds a `key_rotated` event (its members sort before `kind`).
+pub fn is_key_rotation(payload: &[u8]) -> bool {
+    payload.starts_with(b"{\"event\":{\"endorsement\":")
+}
+
 /// Decodes a payload in full.
 pub fn decode(payload: &[u8]) -> Result<Record, RecordError> {
     serde_json::from_slice(payload).map_err(|err| RecordError::Json(err.to_string()))

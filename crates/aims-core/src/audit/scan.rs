@@ -12,13 +12,13 @@ use std::io::{self, Read};
 use std::num::NonZeroUsize;
 
 use super::error::Integrity;
-use super::frame::{BlockReader, FrameError, Located, HEADER_LEN};
+use super::frame::{BlockReader, FrameError, Located, Tag, HEADER_LEN};
 use super::merkle::{leaf_hash, Accumulator, Hash};
 use super::record::{self, RecordError, Trailer};
-use super::AuditEvent;
+use super::{AuditEvent, KeyRotatedEvent};
 
 /// What a scan found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct ScanOutcome {
     /// Whole, valid records.
     pub records: u64,
@@ -32,6 +32,21 @@ pub struct ScanOutcome {
     pub last_leaf: Hash,
     /// The newest `checkpoint` record: (its index, the tree size it records).
     pub newest_anchor: Option<(u64, u64)>,
+    /// Every `key_rotated` record, with its index, in order.
+    pub rotations: Vec<(u64, KeyRotatedEvent)>,
+}
+
+/// One valid record, as a scan hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// Its index.
+    pub index: u64,
+    /// Its payload.
+    pub payload: &'a [u8],
+    /// Its leaf hash.
+    pub leaf: &'a Hash,
+    /// The tag the writer framed it with.
+    pub tag: &'a Tag,
 }
 
 impl ScanOutcome {
@@ -102,7 +117,7 @@ struct Checked {
 fn check_frame(block: &[u8], frame: &Located) -> Checked {
     let payload = frame.payload(block);
     Checked {
-        crc: crc32c::crc32c(payload),
+        crc: crc32c::crc32c(frame.body(block)),
         trailer: record::trailer(payload),
         leaf: leaf_hash(payload),
     }
@@ -156,11 +171,27 @@ pub fn scan_with<R: Read, A: Accumulator>(
     capture: &[u64],
     mut visit: impl FnMut(u64, &[u8]),
 ) -> Result<ScanOutcome, ScanError> {
+    scan_entries(config, reader, tree, capture, |entry| {
+        visit(entry.index, entry.payload);
+        Ok(())
+    })
+}
+
+/// [`scan_with`], handing each record over with its leaf hash and tag; `visit` may stop the
+/// scan with an integrity failure (e.g. a tag that does not authenticate).
+pub fn scan_entries<R: Read, A: Accumulator>(
+    config: ScanConfig,
+    reader: R,
+    tree: &mut A,
+    capture: &[u64],
+    mut visit: impl FnMut(Entry<'_>) -> Result<(), Integrity>,
+) -> Result<ScanOutcome, ScanError> {
     let mut blocks = BlockReader::new(reader, config.block_bytes);
     let mut checked = Vec::new();
     let mut prev: Hash = [0; 32];
     let mut roots = Vec::new();
     let mut newest_anchor = None;
+    let mut rotations = Vec::new();
     let mut valid_bytes = 0;
     let capture_root = |tree: &A, roots: &mut Vec<(u64, Hash)>| {
         let index = tree.len();
@@ -205,8 +236,15 @@ pub fn scan_with<R: Read, A: Accumulator>(
                 &prev,
                 tree,
                 &mut newest_anchor,
+                &mut rotations,
             )?;
-            visit(index, payload);
+            visit(Entry {
+                index,
+                payload,
+                leaf: &checked.leaf,
+                tag: &frame.tag(block),
+            })
+            .map_err(ScanError::Integrity)?;
             tree.push(checked.leaf);
             prev = checked.leaf;
             valid_bytes = frame.end_offset();
@@ -236,6 +274,7 @@ pub fn scan_with<R: Read, A: Accumulator>(
         roots,
         last_leaf: prev,
         newest_anchor,
+        rotations,
     })
 }
 
@@ -246,6 +285,7 @@ fn check_record<A: Accumulator>(
     prev: &Hash,
     tree: &A,
     newest_anchor: &mut Option<(u64, u64)>,
+    rotations: &mut Vec<(u64, KeyRotatedEvent)>,
 ) -> Result<(), ScanError> {
     let fail = |index, reason: String| Err(ScanError::Integrity(Integrity::at(index, reason)));
     let trailer = match trailer {
@@ -272,6 +312,16 @@ fn check_record<A: Accumulator>(
                  altered or replaced"
             ),
         );
+    }
+    if record::is_key_rotation(payload) {
+        match record::decode(payload) {
+            Ok(record::Record {
+                event: AuditEvent::KeyRotated(rotation),
+                ..
+            }) => rotations.push((index, rotation)),
+            Ok(_) => return fail(index, "a malformed key_rotated record".into()),
+            Err(err) => return fail(index, err.to_string()),
+        }
     }
     if record::is_checkpoint(payload) {
         let anchor = match record::decode(payload) {

@@ -10,12 +10,13 @@ use std::path::Path;
 use super::checkpoint::SignedCheckpoint;
 use super::error::{AuditError, Integrity};
 use super::files::{self, Layout};
-use super::frame::HEADER_LEN;
+use super::frame::{framed_len, HEADER_LEN};
 use super::keys::NoteVerifier;
 use super::log::{check_against_checkpoint, read_checkpoint, read_signer_pub, scan_error};
 use super::merkle::{Accumulator, CompactRange, MerkleTree};
 use super::proof::{ConsistencyProof, InclusionProof};
 use super::scan::{scan, ScanOutcome};
+use super::trust::KeyChain;
 
 /// What to verify against.
 #[derive(Debug, Clone, Default)]
@@ -54,41 +55,127 @@ pub fn verify(dir: &Path, options: &VerifyOptions) -> Result<VerifyReport, Audit
     verify_each(dir, options, |_, _| {})
 }
 
+/// How many times verification re-reads a checkpoint that a live writer replaced while the
+/// records were being read, before it reports what it found.
+const LIVE_ATTEMPTS: usize = 8;
+
 /// [`verify`], handing every record payload that passed the frame and chain checks to
 /// `visit` on the way (index, payload), so a reader needs one pass over a large log. The
 /// records seen before a failure are visited; the result says whether they can be trusted.
+///
+/// A live log is verified up to the checkpoint its writer published last: when a finding
+/// could come from the writer replacing its checkpoint during the read (a newer
+/// `checkpoint` record, an unsigned tail the writer just signed), the checkpoint file is
+/// read again, and the check is repeated against the new one. Each record is visited once.
 pub fn verify_each(
     dir: &Path,
     options: &VerifyOptions,
-    visit: impl FnMut(u64, &[u8]),
+    mut visit: impl FnMut(u64, &[u8]),
 ) -> Result<VerifyReport, AuditError> {
     let layout = Layout::new(dir);
-    let stored = stored_checkpoint(&layout)?;
+    let mut visited = 0u64;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let stored = stored_checkpoint(&layout)?;
+        let found = verify_against(&layout, options, &stored, |index, payload| {
+            if index >= visited {
+                visited = index + 1;
+                visit(index, payload);
+            }
+        });
+        match found {
+            Err(AuditError::Integrity(_)) | Ok(Found::UnsignedTail(..))
+                if attempt < LIVE_ATTEMPTS
+                    && stored_checkpoint(&layout).is_ok_and(|now| now.note != stored.note) =>
+            {
+                continue;
+            }
+            Err(err) => return Err(err),
+            Ok(Found::Intact(report)) => return Ok(report),
+            Ok(Found::UnsignedTail(report)) => {
+                return Err(AuditError::Integrity(Integrity::at(
+                    report.signed_size,
+                    format!(
+                        "records {} to {} are not covered by a signed checkpoint and no writer \
+                         holds the log: a crash, or records rewritten after an old checkpoint \
+                         was put back. Opening the log with its key authenticates and signs \
+                         them, or refuses them as tampering",
+                        report.signed_size,
+                        report.records - 1
+                    ),
+                )))
+            }
+        }
+    }
+}
+
+/// What one pass found, short of tampering.
+enum Found {
+    /// Intact (with a writer live, records after the signed checkpoint are reported).
+    Intact(VerifyReport),
+    /// Intact up to the signed checkpoint, followed by records nobody signed although no
+    /// writer holds the log.
+    UnsignedTail(VerifyReport),
+}
+
+/// One pass: the records against the stored checkpoint `stored`.
+fn verify_against(
+    layout: &Layout,
+    options: &VerifyOptions,
+    stored: &SignedCheckpoint,
+    visit: impl FnMut(u64, &[u8]),
+) -> Result<Found, AuditError> {
     let (key, key_from_log) = match &options.public_key {
         Some(key) => (key.clone(), false),
         None => (
-            read_signer_pub(&layout)?.ok_or_else(|| AuditError::NotALog {
-                path: dir.to_path_buf(),
+            read_signer_pub(layout)?.ok_or_else(|| AuditError::NotALog {
+                path: layout.dir().to_path_buf(),
                 reason: "signer.pub is missing; give the public key".into(),
             })?,
             true,
         ),
     };
-    stored
-        .verify(&key)
-        .map_err(|err| AuditError::Integrity(Integrity::whole(format!("stored {err}"))))?;
     let external = options
         .checkpoint
         .as_deref()
-        .map(|note| external_checkpoint(note, &key, &stored))
+        .map(|note| parse_external(note, stored))
         .transpose()?;
 
     let size = stored.checkpoint.size;
     let mut capture = vec![size];
     capture.extend(external.as_ref().map(|e| e.checkpoint.size));
-    let (outcome, bytes) = scan_file(&layout, &mut CompactRange::new(), &capture, visit)?;
-    check_against_checkpoint(&stored, outcome.records, outcome.root_at(size))?;
+    let (outcome, bytes) = scan_file(layout, &mut CompactRange::new(), &capture, visit)?;
+
+    // The trusted key, and every key it endorsed: the stored checkpoint must be signed by
+    // one of them. A key that only `signer.pub` or an unendorsed rotation names is not.
+    let origin = &stored.checkpoint.origin;
+    let mut chain = KeyChain::new(key.clone());
+    chain.follow(outcome.rotations.iter().map(|(_, r)| r), origin);
+    if chain.signer_of(stored).is_none() {
+        return Err(AuditError::Integrity(Integrity::whole(format!(
+            "the stored checkpoint is signed neither by {key} nor by a key it endorsed: the \
+             log was re-signed by someone else (a laundered key rotation?)"
+        ))));
+    }
+    check_against_checkpoint(stored, outcome.records, outcome.root_at(size))?;
     if let Some(external) = &external {
+        // Records the trusted signature covers name the keys they replaced: checkpoints
+        // signed before a rotation remain valid.
+        chain.accept_predecessors(
+            outcome
+                .rotations
+                .iter()
+                .filter(|(index, _)| *index < size)
+                .map(|(_, r)| r),
+            origin,
+        );
+        if chain.signer_of(external).is_none() {
+            return Err(AuditError::Integrity(Integrity::whole(format!(
+                "the given checkpoint is signed neither by {key} nor by a key in the log's \
+                 chain of endorsed keys"
+            ))));
+        }
         let outside = external.checkpoint.size;
         check_against_checkpoint(external, outcome.records, outcome.root_at(outside))?;
         if outside > size {
@@ -109,16 +196,39 @@ pub fn verify_each(
             )));
         }
     }
-    Ok(VerifyReport {
-        checkpoint: stored.note,
-        origin: stored.checkpoint.origin,
+    let report = VerifyReport {
+        checkpoint: stored.note.clone(),
+        origin: stored.checkpoint.origin.clone(),
         records: outcome.records,
         bytes,
         signed_size: size,
         external_size: external.map(|e| e.checkpoint.size),
         torn_tail: outcome.torn,
         key_from_log,
-    })
+    };
+    if report.records > size && !writer_is_live(layout)? {
+        return Ok(Found::UnsignedTail(report));
+    }
+    Ok(Found::Intact(report))
+}
+
+/// True when a writer holds the log's lock: records it has not signed yet are expected.
+fn writer_is_live(layout: &Layout) -> Result<bool, AuditError> {
+    let path = layout.path(files::LOCK);
+    let lock = match File::open(&path) {
+        Ok(lock) => lock,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(err) => return Err(AuditError::io(&path)(err)),
+    };
+    // A shared lock is held only for this instant; a writer opening meanwhile retries.
+    match rustix::fs::flock(&lock, rustix::fs::FlockOperation::NonBlockingLockShared) {
+        Ok(()) => Ok(false),
+        Err(rustix::io::Errno::WOULDBLOCK) => Ok(true),
+        Err(errno) => Err(AuditError::Io {
+            path,
+            source: errno.into(),
+        }),
+    }
 }
 
 fn stored_checkpoint(layout: &Layout) -> Result<SignedCheckpoint, AuditError> {
@@ -134,15 +244,8 @@ fn stored_checkpoint(layout: &Layout) -> Result<SignedCheckpoint, AuditError> {
     }
 }
 
-fn external_checkpoint(
-    note: &str,
-    key: &NoteVerifier,
-    stored: &SignedCheckpoint,
-) -> Result<SignedCheckpoint, AuditError> {
+fn parse_external(note: &str, stored: &SignedCheckpoint) -> Result<SignedCheckpoint, AuditError> {
     let external = SignedCheckpoint::parse(note).map_err(|err| {
-        AuditError::Integrity(Integrity::whole(format!("the given checkpoint: {err}")))
-    })?;
-    external.verify(key).map_err(|err| {
         AuditError::Integrity(Integrity::whole(format!("the given checkpoint: {err}")))
     })?;
     if external.checkpoint.origin != stored.checkpoint.origin {
@@ -194,7 +297,7 @@ impl LogSnapshot {
         let size = checkpoint.checkpoint.size;
         let (outcome, _) = scan_file(&layout, &mut tree, &[size], |_, payload| {
             offsets.push(end);
-            end += HEADER_LEN + payload.len() as u64;
+            end += framed_len(payload.len());
         })?;
         check_against_checkpoint(&checkpoint, outcome.records, outcome.root_at(size))?;
         Ok(Self {
