@@ -43,12 +43,14 @@ impl Layout {
         self.dir.join(name)
     }
 
-    /// Creates the directory (mode 0700) when absent.
+    /// Creates the directory when absent and makes it mode 0700 whatever the umask, or the
+    /// mode it was created with, was.
     pub fn create_dir(&self) -> io::Result<()> {
         fs::DirBuilder::new()
             .recursive(true)
             .mode(0o700)
-            .create(&self.dir)
+            .create(&self.dir)?;
+        make_private(&self.dir, 0o700)
     }
 
     /// Reads a file as text, `None` when it does not exist.
@@ -70,6 +72,7 @@ impl Layout {
             .truncate(true)
             .mode(0o600)
             .open(&temp)?;
+        make_private(&temp, 0o600)?;
         file.write_all(contents)?;
         file.sync_all()?;
         drop(file);
@@ -83,21 +86,36 @@ impl Layout {
     }
 }
 
-/// Opens (creating mode 0600 when absent) a file for appending.
+/// Opens (creating when absent) a file for appending, and makes it mode 0600.
 pub fn open_append(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .read(true)
         .append(true)
         .create(true)
         .mode(0o600)
-        .open(path)
+        .open(path)?;
+    make_private(path, 0o600)?;
+    Ok(file)
 }
 
-/// Creates a new file mode 0600; fails when it exists.
+/// Creates a new file mode 0600 (whatever the umask); fails when it exists.
 pub fn create_new_private(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
+    let file = OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(0o600)
-        .open(path)
+        .open(path)?;
+    make_private(path, 0o600)?;
+    Ok(file)
+}
+
+/// Sets `path` to `mode` unless it already has it: a umask of 0 or 077 changes what
+/// `open` and `mkdir` create, and a log's files hold what only its owner may read.
+fn make_private(path: &Path, mode: u32) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    let current = fs::metadata(path)?.permissions();
+    if current.mode() & 0o777 != mode {
+        fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
 }

@@ -51,6 +51,14 @@ pub enum KeyError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A private key file others may read or write.
+    #[error("{path}: the private key is accessible to group or others (mode {mode:o}); run chmod 600 on it")]
+    Exposed {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// The system random source failed.
     #[error("no randomness available for a new key: {0}")]
     Random(String),
@@ -171,8 +179,21 @@ impl NoteSigner {
         Ok(signer)
     }
 
-    /// Reads a signer key file.
+    /// Reads a signer key file. A key file that group or others may read or write is
+    /// refused, as ssh does: whoever else could read it could sign for the log.
     pub fn read(path: &Path) -> Result<Self, KeyError> {
+        use std::os::unix::fs::PermissionsExt;
+        let io = |source| KeyError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
+        let mode = std::fs::metadata(path).map_err(io)?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Err(KeyError::Exposed {
+                path: path.to_path_buf(),
+                mode: mode & 0o777,
+            });
+        }
         Self::parse(&read_key_file(path)?, &path.display().to_string())
     }
 

@@ -588,7 +588,12 @@ impl AuditLog {
         if state.pending.is_empty() {
             return Ok(());
         }
-        if let Err(err) = (&self.records).write_all(&state.pending) {
+        let before = state.end - state.pending.len() as u64;
+        let written = (&self.records)
+            .write_all(&state.pending)
+            .and_then(|()| self.check_records_file(state.end));
+        if let Err(err) = written {
+            self.discard_from(before);
             return Err(self.fail(state, "writing the audit log", &err));
         }
         state.pending.clear();
@@ -596,11 +601,53 @@ impl AuditLog {
         Ok(())
     }
 
+    /// Fails when the records file was deleted (alone or with its directory) or cut below
+    /// `end` bytes: writes would go on succeeding into a file nobody will ever read.
+    fn check_records_file(&self, end: u64) -> std::io::Result<()> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = self.records.metadata()?;
+        if meta.nlink() == 0 {
+            return Err(std::io::Error::other(
+                "the records file was deleted (or the log directory)",
+            ));
+        }
+        if meta.len() < end {
+            return Err(std::io::Error::other(format!(
+                "the records file was cut to {} bytes below the {end} written",
+                meta.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Cuts the records file back to `offset` after a failed write: the appends whose frames
+    /// follow it are refused (their calls denied), so a reopened log must not show them,
+    /// e.g. as an `allow`. Best effort: the log is failed whatever happens here.
+    fn discard_from(&self, offset: u64) {
+        let _ = self
+            .records
+            .set_len(offset)
+            .and_then(|()| self.records.sync_data());
+    }
+
     /// Writes the pending frames and fsyncs, under the mutex.
     fn commit_locked(&self, state: &mut State) -> Result<(), SinkError> {
         self.write_locked(state)?;
         if state.durable < state.tree.len() {
-            if let Err(err) = self.records.sync_data() {
+            let synced = self
+                .records
+                .sync_data()
+                .and_then(|()| self.check_records_file(state.end));
+            if let Err(err) = synced {
+                if self.durability != Durability::None {
+                    // Strict and batched appends after the durable mark are not
+                    // acknowledged yet: they will be refused.
+                    let durable_end = usize::try_from(state.durable)
+                        .ok()
+                        .and_then(|at| state.offsets.get(at).copied())
+                        .unwrap_or(state.end);
+                    self.discard_from(durable_end);
+                }
                 return Err(self.fail(state, "fsync of the audit log", &err));
             }
             self.set_durable(state, state.tree.len());
@@ -632,6 +679,10 @@ impl AuditLog {
             return Err(SinkError::Failed(failed.clone()));
         }
         self.commit_locked(&mut state)?;
+        // Nothing may be flushed or signed over records that are no longer there.
+        if let Err(err) = self.check_records_file(state.end) {
+            return Err(self.fail(&mut state, "checking the audit log", &err));
+        }
         Ok(state)
     }
 
@@ -651,14 +702,23 @@ impl AuditLog {
         max_delay: Duration,
     ) -> Result<(), SinkError> {
         loop {
-            if let Some(failed) = &state.failed {
-                return Err(SinkError::Failed(failed.clone()));
-            }
+            // Durable first: a record a group commit made durable before a later group
+            // failed is in the log, so its append must not be refused (the guard would
+            // deny a call the log shows as allowed).
             if state.durable >= target {
                 return Ok(());
             }
+            if let Some(failed) = &state.failed {
+                return Err(SinkError::Failed(failed.clone()));
+            }
             if !state.committing {
-                state = self.lead_group_commits(state, max_entries, max_delay)?;
+                match self.lead_group_commits(state, max_entries, max_delay) {
+                    Ok(next) => state = next,
+                    // A leader goes on committing others' groups after its own: a later
+                    // group's failure does not undo its own record's durability.
+                    Err(_) if self.durable_mark.load(Ordering::Acquire) >= target => return Ok(()),
+                    Err(err) => return Err(err),
+                }
                 continue;
             }
             // Follow: sleep until a commit ends, then read the published mark without
@@ -735,6 +795,7 @@ impl AuditLog {
         let group = std::mem::take(&mut state.pending);
         state.pending_entries = 0;
         let upto = state.tree.len();
+        let group_end = state.end;
         drop(state);
         let written = (&self.records)
             .write_all(&group)
@@ -742,8 +803,13 @@ impl AuditLog {
             .and_then(|()| {
                 self.records
                     .sync_data()
+                    .and_then(|()| self.check_records_file(group_end))
                     .map_err(|err| ("fsync of the audit log", err))
             });
+        if written.is_err() {
+            // None of the group's appends is acknowledged: they will all be refused.
+            self.discard_from(group_end - group.len() as u64);
+        }
         let mut state = self.lock()?;
         // Reuse the group's allocation for the next one.
         if state.pending.is_empty() {
@@ -835,8 +901,23 @@ impl AuditSink for AuditLog {
             }
         };
         if self.checkpoint_due(&state) {
-            drop(self.sign_locked(state, true)?);
-            self.ask_witnesses();
+            // The record is in the log whatever happens to the checkpoint signed after it,
+            // so the append succeeds (refusing it would deny a call the log shows as
+            // allowed); a checkpoint that fails fails the log, which refuses what follows.
+            match self.sign_locked(state, true) {
+                Ok(state) => {
+                    drop(state);
+                    self.ask_witnesses();
+                }
+                Err(err) => {
+                    let mut state = self.lock()?;
+                    if state.failed.is_none() {
+                        state.failed = Some(err.to_string());
+                        drop(state);
+                        self.announce_commit();
+                    }
+                }
+            }
         }
         Ok(index)
     }
