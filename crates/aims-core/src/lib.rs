@@ -11,6 +11,7 @@
 //! - [`runtime`]: the assembled guard, log and stores that applications and bindings embed.
 
 pub mod audit;
+pub mod call;
 pub mod canonical;
 pub mod catalog;
 pub mod guard;
@@ -22,3 +23,4 @@ pub mod pii;
 pub mod policy;
 pub mod report;
 pub mod runtime;
+pub mod schema;

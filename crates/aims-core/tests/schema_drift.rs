@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::PathBuf;
 
-use aims_core::model::schema::schemas;
+use aims_core::schema::schemas;
 
 fn schemas_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../schemas")
@@ -84,7 +84,7 @@ fn undocumented(value: &serde_json::Value, path: &str, missing: &mut Vec<String>
 
 #[test]
 fn every_field_of_every_type_is_described() {
-    let register = aims_core::model::schema::schema("register").unwrap();
+    let register = aims_core::schema::schema("register").unwrap();
     let mut missing = Vec::new();
     // The register schema holds every register type in its $defs.
     let checked = undocumented(register.schema.as_value(), "", &mut missing);

@@ -1,7 +1,7 @@
 //! The JSON Schemas of the register's types (the same documents as `aims schema` and the
 //! committed `schemas/` directory).
 
-use aims_core::model::schema;
+use aims_core::schema;
 use napi::Env;
 use napi_derive::napi;
 use serde_json::Value;

@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use aims_core::model::schema::{schema, schemas};
 use aims_core::model::{load_dir, LoadError};
+use aims_core::schema::{schema, schemas};
 use pyo3::prelude::*;
 
 use crate::convert::{serialize_to_py, to_py};

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use aims_core::model::schema::{schema, schemas, NamedSchema};
+use aims_core::schema::{schema, schemas, NamedSchema};
 
 use super::CliError;
 

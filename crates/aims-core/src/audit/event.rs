@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::guard::{Phase, Reason, Verdict};
+use crate::call::{Phase, Reason, Verdict};
 
 /// One event in the audit trail.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -4,10 +4,10 @@
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::clock::unix_ms;
 use super::input::InputProblem;
 use super::limits::{LimitOutcome, LimitStore, LimitsUnavailable};
 use super::{Decision, Phase, Reason, Redaction, ToolCall, Verdict};
+use crate::call::unix_ms;
 use crate::policy::{Policy, Rule};
 
 /// Everything a decision depends on besides the input.

@@ -8,10 +8,7 @@
 //! `internal_error`; an audit sink that cannot take the decision makes it a deny with reason
 //! `audit_failed` (also in shadow mode: shadow mode relaxes the policy, not the evidence).
 
-mod call;
-mod clock;
 mod decide;
-mod decision;
 mod input;
 mod limit_file;
 mod limits;
@@ -29,9 +26,10 @@ use std::time::Instant;
 use arc_swap::ArcSwap;
 use serde_json::Value;
 
-pub use call::ToolCall;
-pub use clock::{unix_ms, Clock, ManualClock, SystemClock};
-pub use decision::{Decision, Phase, Reason, Redaction, Severity, Verdict};
+pub use crate::call::{
+    unix_ms, Clock, Decision, ManualClock, Phase, Reason, Redaction, Severity, SystemClock,
+    ToolCall, Verdict,
+};
 pub use input::{
     parse_call, parse_value, CallJsonError, InputLimits, InputProblem, ToolNames, ValueError,
 };

@@ -17,7 +17,7 @@ use time::OffsetDateTime;
 use super::finding::Finding;
 use super::register::{Register, Section};
 use super::source_map::{Position, SourceMap};
-use crate::policy::Policy;
+use super::validation::PolicyRules;
 
 /// Finding code: a file is not well-formed YAML or JSON.
 pub const PARSE_SYNTAX: &str = "parse.syntax";
@@ -50,7 +50,7 @@ impl LoadedRegister {
 
     /// Checks the references between the register and a guard policy
     /// (see [`Register::check_policy`]); findings carry file, line and column.
-    pub fn check_policy(&self, policy: &Policy) -> Vec<Finding> {
+    pub fn check_policy(&self, policy: &dyn PolicyRules) -> Vec<Finding> {
         self.located(self.register.check_policy(policy))
     }
 

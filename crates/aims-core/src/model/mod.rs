@@ -19,7 +19,6 @@ pub mod register;
 pub mod risk;
 pub mod risk_criteria;
 pub mod scale;
-pub mod schema;
 pub mod signoff;
 pub mod soa;
 pub mod source_map;

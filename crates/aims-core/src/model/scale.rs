@@ -3,21 +3,7 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-/// How bad something is (or would be).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Severity {
-    /// Little or no harm; handled in normal operation.
-    Low,
-    /// Noticeable harm to some individuals or the organization.
-    Medium,
-    /// Significant harm; needs management attention.
-    High,
-    /// Severe or irreversible harm; needs immediate action.
-    Critical,
-}
+pub use crate::call::Severity;
 
 /// How likely something is to happen.
 #[derive(

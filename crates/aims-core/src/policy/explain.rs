@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::condition::Root;
 use super::{Policy, RuleOutcome};
-use crate::guard::{Phase, ToolCall, Verdict};
+use crate::call::{Phase, ToolCall, Verdict};
 
 /// Why a policy decided what it did on one input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use super::pattern::Pattern;
 use super::rule::{Name, Rule};
-use crate::guard::Phase;
+use crate::call::Phase;
 
 /// The rules of one phase, indexed by tool name.
 #[derive(Debug, Clone, Default)]

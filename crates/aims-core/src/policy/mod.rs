@@ -12,6 +12,7 @@ mod condition;
 mod error;
 mod explain;
 mod fold;
+mod incident_trigger;
 mod index;
 mod limit;
 mod number;
@@ -32,14 +33,14 @@ pub use condition::{as_number, json_eq, Pointer, Tri};
 pub use error::PolicyError;
 pub use explain::{ConditionTrace, Explanation, LimitTrace, RuleTrace};
 pub(crate) use fold::fold;
+pub use incident_trigger::{IncidentTrigger, TriggerCondition};
 pub use limit::{Budget, KeyPart, RateLimit, Window};
 pub use number::Decimal;
 pub use rule::{RedactSpec, Rule, RuleOutcome};
 pub use schema::policy_schema;
 
-use crate::guard::{Phase, ToolCall, Verdict};
+use crate::call::{Phase, ToolCall, Verdict};
 use crate::model::{yaml_bounds, OversightCheckpoint};
-use crate::oversight::incidents::IncidentTrigger;
 use index::RuleIndex;
 use rule::{Name, RuleSeed};
 
@@ -321,6 +322,19 @@ impl Policy {
             Phase::Pre => self.default,
             Phase::Post => Verdict::Allow,
         })
+    }
+}
+
+impl crate::model::validation::PolicyRules for Policy {
+    fn source(&self) -> &str {
+        &self.source
+    }
+
+    fn rule_checkpoints(&self) -> Vec<(&str, Option<&str>)> {
+        self.rules
+            .iter()
+            .map(|rule| (rule.id(), rule.checkpoint()))
+            .collect()
     }
 }
 

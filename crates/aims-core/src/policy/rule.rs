@@ -18,7 +18,7 @@ use super::condition::{Condition, PointerConditions, PointerSource, Root, Tri};
 use super::fold;
 use super::limit::{Budget, RateLimit};
 use super::pattern::Patterns;
-use crate::guard::{Phase, Severity, ToolCall, Verdict};
+use crate::call::{Phase, Severity, ToolCall, Verdict};
 
 /// One compiled rule.
 #[derive(Debug, Clone)]

@@ -1,5 +1,5 @@
 //! The policy file's JSON Schema, generated from the types that read the file; it is published
-//! with the register's schemas (`schemas/policy.schema.json`, see [`crate::model::schema`]).
+//! with the register's schemas (`schemas/policy.schema.json`, see [`crate::schema`]).
 //!
 //! Types that read themselves through a visitor (patterns, pointers, regexes, windows, ids)
 //! describe their accepted text here.

@@ -14,7 +14,7 @@ use time::{Date, OffsetDateTime};
 
 use super::latency::LatencyHistogram;
 use crate::audit::{record, AuditEvent, OutcomeStatus};
-use crate::guard::Verdict;
+use crate::call::Verdict;
 
 /// The inclusive period a report covers; records outside it are skipped.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -145,7 +145,7 @@ fn add_event(stats: &mut LogStats, event: &AuditEvent, at: OffsetDateTime) {
             for masked in &decision.masked {
                 *stats.masked.entry(masked_kind(masked)).or_default() += 1;
             }
-            if decision.phase != crate::guard::Phase::Pre {
+            if decision.phase != crate::call::Phase::Pre {
                 return;
             }
             *stats.by_verdict.entry(decision.verdict).or_default() += 1;

@@ -22,7 +22,7 @@ use super::finding::Finding;
 use super::register::Register;
 
 pub use ids::KnownIds;
-pub use policy::UNKNOWN_POLICY_RULE;
+pub use policy::{PolicyRules, UNKNOWN_POLICY_RULE};
 
 impl Register {
     /// Validates the register now.

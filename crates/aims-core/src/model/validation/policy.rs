@@ -10,17 +10,26 @@ use std::collections::HashSet;
 use crate::model::finding::Finding;
 use crate::model::register::{Register, Section};
 use crate::model::soa::ImplementationRef;
-use crate::policy::Policy;
 
 use super::soa::UNKNOWN_CHECKPOINT;
 
 /// Finding code: a rule id the policy does not define.
 pub const UNKNOWN_POLICY_RULE: &str = "ref.unknown_policy_rule";
 
+/// What the cross-check needs of a guard policy: its name for messages, and each rule's id with
+/// the checkpoint it names. The guard policy (a layer above the register) implements it.
+pub trait PolicyRules {
+    /// The file the policy came from (`<inline>` for text).
+    fn source(&self) -> &str;
+    /// Every rule's id, with the oversight checkpoint it names, if any.
+    fn rule_checkpoints(&self) -> Vec<(&str, Option<&str>)>;
+}
+
 impl Register {
     /// Checks the references between this register and `policy` in both directions.
-    pub fn check_policy(&self, policy: &Policy) -> Vec<Finding> {
-        let rule_ids: HashSet<&str> = policy.rules().iter().map(|rule| rule.id()).collect();
+    pub fn check_policy(&self, policy: &dyn PolicyRules) -> Vec<Finding> {
+        let rules = policy.rule_checkpoints();
+        let rule_ids: HashSet<&str> = rules.iter().map(|(id, _)| *id).collect();
         let mut findings = Vec::new();
         let mut unknown_rule = |section, pointer: String, id: &str| {
             if !rule_ids.contains(id) {
@@ -46,8 +55,8 @@ impl Register {
                 unknown_rule(Section::Oversight, pointer, id);
             }
         }
-        for rule in policy.rules() {
-            if let Some(checkpoint) = rule.checkpoint() {
+        for (rule_id, checkpoint) in rules {
+            if let Some(checkpoint) = checkpoint {
                 if self.checkpoint(checkpoint).is_none() {
                     findings.push(Finding::file_error(
                         UNKNOWN_CHECKPOINT,
@@ -57,7 +66,7 @@ impl Register {
                         format!(
                             "rule `{}` names checkpoint `{checkpoint}`, which the register's \
                              oversight section does not define",
-                            rule.id()
+                            rule_id
                         ),
                     ));
                 }

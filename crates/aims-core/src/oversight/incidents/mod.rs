@@ -20,8 +20,9 @@ use crate::model::{Incident, IncidentStatus, SeriousIncidentKind, Severity, Time
 use crate::oversight::store::{OversightStore, StoreError};
 use crate::pii::PiiError;
 
+pub use crate::policy::{IncidentTrigger, TriggerCondition};
 pub use lifecycle::LifecycleError;
-pub use trigger::{IncidentTrigger, TriggerCondition, TriggerEngine};
+pub use trigger::TriggerEngine;
 
 /// Who recorded the timeline entries aims writes itself.
 const SYSTEM_ACTOR: &str = "aims";

@@ -127,6 +127,19 @@ impl Decision {
     }
 }
 
-/// How serious a rule's match is, for triage and incident thresholds: the register's scale, so
-/// a rule's severity and the incident it opens are compared on one scale.
-pub use crate::model::Severity;
+// One scale for a rule's match and the incident it opens, so the two compare directly.
+/// How bad something is (or would be).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Little or no harm; handled in normal operation.
+    Low,
+    /// Noticeable harm to some individuals or the organization.
+    Medium,
+    /// Significant harm; needs management attention.
+    High,
+    /// Severe or irreversible harm; needs immediate action.
+    Critical,
+}

@@ -1,15 +1,17 @@
-//! JSON Schemas (2020-12) of the register's top-level types, generated from the Rust types
-//! with schemars: the doc comment of every field becomes its description. The committed copies
-//! in `schemas/` are checked against these by a test, so they cannot drift from the code.
+//! JSON Schemas (2020-12) of every top-level type (the register's sections, the policy, the
+//! evidence pack), generated from the Rust types with schemars: the doc comment of every field
+//! becomes its description. The committed copies in `schemas/` are checked against these by a
+//! test, so they cannot drift from the code. It sits above the modules whose types it lists.
 
 use schemars::{schema_for, Schema};
 
 use crate::catalog::Catalog;
-
-use super::{
+use crate::model::{
     AiPolicy, AiSystem, CorrectiveAction, Evidence, ImpactAssessment, Incident, InternalAudit,
     ManagementReview, Nonconformity, OversightCheckpoint, Register, Risk, RiskCriteria, SoaEntry,
 };
+use crate::policy::policy_schema;
+use crate::report::EvidencePack;
 
 /// One top-level type and its schema.
 #[derive(Debug, Clone)]
@@ -56,8 +58,8 @@ pub fn schemas() -> Vec<NamedSchema> {
         named("management_review", schema_for!(ManagementReview)),
         named("evidence", schema_for!(Evidence)),
         named("catalog", schema_for!(Catalog)),
-        named("policy", crate::policy::policy_schema()),
-        named("evidence_pack", schema_for!(crate::report::EvidencePack)),
+        named("policy", policy_schema()),
+        named("evidence_pack", schema_for!(EvidencePack)),
     ]
 }
 
