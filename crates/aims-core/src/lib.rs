@@ -9,6 +9,42 @@
 //! - [`oversight`]: human approvals, incidents and anomaly monitoring.
 //! - [`report`]: the Statement of Applicability, clause 9 metrics and the evidence pack.
 //! - [`runtime`]: the assembled guard, log and stores that applications and bindings embed.
+//! - [`call`]: the vocabulary every layer shares (the call, its verdict and decision).
+//! - [`schema`]: the JSON Schemas of every top-level type.
+//!
+//! The main flow: open a runtime on a policy and an audit log, admit each tool call through the
+//! guarded-call protocol, run the tool with the arguments it was admitted with, and finish:
+//!
+//! ```
+//! use aims_core::guard::{CallError, ToolCall};
+//! use aims_core::runtime::{Runtime, RuntimeConfig};
+//! use serde_json::json;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let dir = tempfile::tempdir()?;
+//! let runtime = Runtime::open(RuntimeConfig {
+//!     policy_text: Some(
+//!         "default: deny\n\
+//!          rules:\n\
+//!          - {id: refunds, match: {tool: issue_refund, args: {/amount: {lte: 100}}}, effect: allow}\n"
+//!             .into(),
+//!     ),
+//!     audit_dir: Some(dir.path().join("log")),
+//!     ..RuntimeConfig::default()
+//! })?;
+//!
+//! let call = ToolCall::new("cs-agent", "issue_refund", json!({"amount": 20}));
+//! let guarded = runtime.admit(call)?; // decided and recorded before the tool runs
+//! let result = json!({"refund": "R-1", "amount": guarded.arguments()["amount"]});
+//! let returned = guarded.finish(result)?; // outcome recorded, result rules applied
+//! assert_eq!(returned["refund"], "R-1");
+//!
+//! let refused = runtime.admit(ToolCall::new("cs-agent", "issue_refund", json!({"amount": 900})));
+//! assert!(matches!(refused, Err(CallError::Denied(_))));
+//! runtime.flush()?; // durable, with a signed checkpoint
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod audit;
 pub mod call;

@@ -6,8 +6,11 @@
 //! Keeping the assembly here means every binding opens the same log with the same key rules
 //! and makes the same decisions; a binding only converts types and calling conventions.
 
+mod host_error;
+
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use schemars::JsonSchema;
 use serde::Deserialize;
@@ -16,13 +19,17 @@ use serde_json::Value;
 use crate::audit::keys::{KeyError, KeySource, NoteSigner};
 use crate::audit::{AuditError, AuditLog, AuditSink, Durability, LogOptions, SinkError};
 use crate::audit::{MemorySink, MEMORY_SINK_EVENTS};
-use crate::guard::{Decision, Guard, ToolCall, ToolOutcome};
+use crate::guard::{
+    admit, CallError, Decider, Decision, Guard, GuardedCall, ToolCall, ToolOutcome,
+};
 use crate::model::{load_dir, LoadError};
 use crate::oversight::{
-    ApprovalNotice, ApprovalNotifier, ApprovalSettings, Approvals, Incidents, OversightStore,
-    StoreError, Supervisor, SupervisorError,
+    ApprovalNotice, ApprovalNotifier, ApprovalSettings, ApprovalStatus, Approvals, Incidents,
+    OversightStore, StoreError, Supervisor, SupervisorError,
 };
 use crate::policy::{Format, Policy, PolicyError};
+
+pub use host_error::{ErrorClass, HostError};
 
 /// How a runtime is assembled. Every field is optional but the policy.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
@@ -238,6 +245,48 @@ impl Runtime {
         &self.inner.guard
     }
 
+    /// Admits a call under the guarded-call protocol: decides it (with oversight, opening or
+    /// matching its approval request), records the decision and, when the call may run now,
+    /// returns the handle the host runs it through ([`GuardedCall::arguments`], then
+    /// [`GuardedCall::finish`] or [`GuardedCall::fail`]). Every binding, the CLI and the
+    /// gateways admit calls here.
+    pub fn admit(&self, call: impl Into<Arc<ToolCall>>) -> Result<GuardedCall<Runtime>, CallError> {
+        admit(self, call)
+    }
+
+    /// [`Runtime::admit`], waiting up to `timeout` for a human to decide when the call requires
+    /// approval: once the request is approved, the same call is admitted again and consumes
+    /// the approval (it runs once). A request still pending, rejected or expired comes back as
+    /// [`CallError::ApprovalRequired`] with that status; a store that cannot be read as
+    /// status `unknown` (the call does not run).
+    pub fn admit_waiting(
+        &self,
+        call: impl Into<Arc<ToolCall>>,
+        timeout: Duration,
+    ) -> Result<GuardedCall<Runtime>, CallError> {
+        let call = call.into();
+        let retry = Arc::clone(&call);
+        let (decision, status) = match self.admit(call) {
+            Err(CallError::ApprovalRequired { decision, status }) => (decision, status),
+            admitted => return admitted,
+        };
+        let (Some(request_id), Some(supervisor)) = (&decision.approval_id, self.supervisor())
+        else {
+            return Err(CallError::ApprovalRequired { decision, status });
+        };
+        match supervisor.approvals().wait(request_id, timeout) {
+            Ok(request) if request.status == ApprovalStatus::Approved => self.admit(retry),
+            Ok(request) => Err(CallError::ApprovalRequired {
+                decision,
+                status: request.status.as_str().to_owned(),
+            }),
+            Err(_) => Err(CallError::ApprovalRequired {
+                decision,
+                status: "unknown".to_owned(),
+            }),
+        }
+    }
+
     /// Decides a call before it runs and records the decision. With an oversight store
     /// ([`Supervisor::admit`]): an approved request for the identical call is consumed (the
     /// decision may proceed and names it in [`Decision::approval_id`]); a `require_approval`
@@ -383,6 +432,33 @@ fn with_export(
                 .into(),
         )),
         None => Ok(sink),
+    }
+}
+
+impl Decider for Runtime {
+    fn decide(&self, call: &ToolCall) -> Decision {
+        self.check(call)
+    }
+
+    fn decide_result<E>(
+        &self,
+        call: &ToolCall,
+        result: impl FnOnce() -> Result<Value, E>,
+    ) -> Result<Option<Decision>, E> {
+        self.check_result_when_seen(call, result)
+    }
+
+    fn record_outcome(
+        &self,
+        call: &ToolCall,
+        decision: &Decision,
+        outcome: &ToolOutcome,
+    ) -> Result<u64, SinkError> {
+        self.inner.guard.record_outcome(call, decision, outcome)
+    }
+
+    fn guard(&self) -> &Guard {
+        &self.inner.guard
     }
 }
 

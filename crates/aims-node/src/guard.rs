@@ -392,15 +392,15 @@ impl Guard {
         serde_json::to_value(explanation).map_err(|err| errors::invalid(&env, err.to_string()))
     }
 
-    /// Swaps in a new policy atomically and records it. Throws `PolicyError` for a policy that
-    /// is not valid; the previous policy then stays in force.
+    /// Swaps in a new policy and, with oversight, its checkpoints and incident triggers,
+    /// together and atomically (one recorded event). Throws `PolicyError` for a policy that is
+    /// not valid; the previous policy then stays in force.
     #[napi]
     pub fn reload(&self, env: Env, source: PolicySource) -> napi::Result<()> {
         let policy = load_policy(&env, source)?;
         self.runtime
-            .guard()
             .reload(policy)
-            .map_err(|err| errors::error(&env, errors::Kind::Audit, err.to_string(), json!({})))
+            .map_err(|err| errors::runtime(&env, err))
     }
 
     /// Decision counters and the latency histogram.

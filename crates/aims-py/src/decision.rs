@@ -20,23 +20,11 @@ pub struct Decision {
     /// The call the decision is about, kept so its outcome and result can be recorded
     /// against it without converting the arguments again.
     pub(crate) call: Arc<ToolCall>,
-    /// The approval request oversight opened for a `require_approval` decision.
-    pub(crate) approval_id: Option<String>,
 }
 
 impl Decision {
     pub fn new(inner: CoreDecision, call: Arc<ToolCall>) -> Self {
-        Self {
-            inner,
-            call,
-            approval_id: None,
-        }
-    }
-
-    /// The same decision, naming the approval request opened for it.
-    pub fn with_approval(mut self, approval_id: Option<String>) -> Self {
-        self.approval_id = approval_id;
-        self
+        Self { inner, call }
     }
 
     /// True when the caller must mask what the decision names before going on.
@@ -128,11 +116,12 @@ impl Decision {
         self.inner.shadow
     }
 
-    /// The id of the approval request opened for a ``require_approval`` decision (``None``
+    /// The approval request behind the decision: the one opened (or still pending) for a
+    /// ``require_approval`` decision, or the approved one an admitted call consumed (``None``
     /// without an oversight store).
     #[getter]
     fn approval_id(&self) -> Option<&str> {
-        self.approval_id.as_deref()
+        self.inner.approval_id.as_deref()
     }
 
     /// The index of the decision's record in the audit log, when it was recorded.

@@ -4,6 +4,7 @@
 //! (`python/aims/`) adds the `@guard.tool` decorator and the public classes.
 
 mod audit;
+mod call;
 mod convert;
 mod decision;
 mod errors;
@@ -20,6 +21,7 @@ use pyo3::prelude::*;
 fn native(module: &Bound<'_, PyModule>) -> PyResult<()> {
     module.add_class::<runtime::Runtime>()?;
     module.add_class::<decision::Decision>()?;
+    module.add_class::<call::GuardedCall>()?;
     module.add_class::<scanner::Scanner>()?;
     module.add_class::<audit::AuditLog>()?;
     module.add_class::<testing::PolicyTester>()?;

@@ -8,7 +8,7 @@ use std::time::Duration;
 use aims_core::model::{IncidentStatus, Severity};
 use aims_core::oversight::incidents::IncidentUpdate;
 use aims_core::oversight::{ApprovalError, Approvals as CoreApprovals, Supervisor};
-use aims_core::runtime::Runtime as CoreRuntime;
+use aims_core::runtime::{HostError, Runtime as CoreRuntime};
 use pyo3::prelude::*;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::convert::serialize_to_py;
 use crate::decision::Decision;
-use crate::errors::aims_error;
+use crate::errors::{aims_error, host_error};
 
 /// The supervisor of a runtime that has one (checked when the handle was made).
 fn supervisor(runtime: &CoreRuntime) -> PyResult<&Supervisor> {
@@ -50,7 +50,9 @@ impl Approvals {
         F: FnOnce(&CoreApprovals) -> Result<T, ApprovalError> + Send,
     {
         let approvals = supervisor(&self.runtime)?.approvals();
-        let answer = py.detach(|| step(approvals)).map_err(aims_error)?;
+        let answer = py
+            .detach(|| step(approvals))
+            .map_err(|err| host_error(HostError::from(&err)))?;
         serialize_to_py(py, &answer)
     }
 }
@@ -108,13 +110,14 @@ impl Approvals {
     /// once per request. Raises ``AimsError`` when refused.
     fn execute(&self, py: Python<'_>, decision: &Decision) -> PyResult<Decision> {
         let id = decision
+            .inner
             .approval_id
             .as_deref()
             .ok_or_else(|| aims_error("this decision has no approval request"))?;
         let supervisor = supervisor(&self.runtime)?;
         let cleared = py
             .detach(|| supervisor.execute_approved(id, &decision.call))
-            .map_err(aims_error)?;
+            .map_err(|err| host_error(HostError::from(&err)))?;
         Ok(Decision::new(cleared.decision, Arc::clone(&decision.call)))
     }
 }
@@ -150,14 +153,18 @@ impl Incidents {
         let status: Option<IncidentStatus> =
             status.map(|name| parse_name("status", name)).transpose()?;
         let incidents = supervisor(&self.runtime)?.incidents();
-        let found = py.detach(|| incidents.list(status)).map_err(aims_error)?;
+        let found = py
+            .detach(|| incidents.list(status))
+            .map_err(|err| host_error(HostError::from(&err)))?;
         serialize_to_py(py, &found)
     }
 
     /// Incident ``id``.
     fn get<'py>(&self, py: Python<'py>, id: &str) -> PyResult<Bound<'py, PyAny>> {
         let incidents = supervisor(&self.runtime)?.incidents();
-        let incident = py.detach(|| incidents.get(id)).map_err(aims_error)?;
+        let incident = py
+            .detach(|| incidents.get(id))
+            .map_err(|err| host_error(HostError::from(&err)))?;
         serialize_to_py(py, &incident)
     }
 
@@ -191,7 +198,7 @@ impl Incidents {
         let incidents = supervisor(&self.runtime)?.incidents();
         let incident = py
             .detach(|| incidents.update(id, &update, by))
-            .map_err(aims_error)?;
+            .map_err(|err| host_error(HostError::from(&err)))?;
         serialize_to_py(py, &incident)
     }
 }

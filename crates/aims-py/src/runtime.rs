@@ -12,9 +12,10 @@ use aims_core::runtime::Runtime as CoreRuntime;
 use pyo3::prelude::*;
 use serde_json::Value;
 
+use crate::call::GuardedCall;
 use crate::convert::{serialize_to_py, to_py, to_value};
 use crate::decision::Decision;
-use crate::errors::{aims_error, audit_error, policy_error, runtime_error};
+use crate::errors::{aims_error, audit_error, call_error, policy_error, runtime_error};
 use crate::oversight::{Approvals, Incidents};
 
 /// A guard with everything it records to. Build it through ``aims.Guard``.
@@ -109,17 +110,45 @@ impl Runtime {
             context: context.map(to_value).transpose()?,
         };
         let call = tool_call(tool, agent, to_value(args)?, extras);
-        let Some(supervisor) = self.inner.supervisor() else {
-            let decision = py.detach(|| self.inner.check(&call));
-            return Ok(Decision::new(decision, Arc::new(call)));
+        let decision = py.detach(|| self.inner.check(&call));
+        Ok(Decision::new(decision, Arc::new(call)))
+    }
+
+    /// Admits a call under the guarded-call protocol (decided, recorded, its approval request
+    /// opened or matched): returns the ``GuardedCall`` to run it through, or raises
+    /// ``PolicyDenied`` / ``ApprovalRequired``. With ``wait`` (seconds), a call that needs
+    /// approval waits for the humans' decision; once approved it is admitted (and consumes the
+    /// approval).
+    #[pyo3(signature = (tool, args, agent, *, ai_system=None, conversation=None, call_id=None, context=None, wait=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn admit(
+        &self,
+        py: Python<'_>,
+        tool: String,
+        args: &Bound<'_, PyAny>,
+        agent: String,
+        ai_system: Option<String>,
+        conversation: Option<String>,
+        call_id: Option<String>,
+        context: Option<&Bound<'_, PyAny>>,
+        wait: Option<f64>,
+    ) -> PyResult<GuardedCall> {
+        let extras = CallExtras {
+            ai_system,
+            conversation,
+            call_id,
+            context: context.map(to_value).transpose()?,
         };
-        // With oversight, require_approval opens a request; if oversight fails the call does
-        // not run (the error is raised instead of a decision).
-        let supervised = py
-            .detach(|| supervisor.check(&call))
-            .map_err(|err| aims_error(format!("oversight failed, the call may not run: {err}")))?;
-        let approval_id = supervised.approval.map(|request| request.id);
-        Ok(Decision::new(supervised.decision, Arc::new(call)).with_approval(approval_id))
+        let call = Arc::new(tool_call(tool, agent, to_value(args)?, extras));
+        let admitted = py.detach(|| match wait {
+            None => self.inner.admit(Arc::clone(&call)),
+            Some(seconds) => self
+                .inner
+                .admit_waiting(Arc::clone(&call), Duration::from_secs_f64(seconds.max(0.0))),
+        });
+        admitted
+            .map(GuardedCall::new)
+            .map_err(|err| call_error(&err, &call))
     }
 
     /// Decides the result of the call ``decision`` was about; records it when a rule matched.
@@ -149,31 +178,6 @@ impl Runtime {
             None => ToolOutcome::ok(duration(duration_us)),
         };
         py.detach(|| self.record(decision, &outcome))
-    }
-
-    /// The hot path after a call returned: records the ok outcome, then decides its result.
-    /// Returns ``None`` when the result may be returned as it is (no decision object is built
-    /// for the common case), else the result's decision. Raises ``AimsError`` when the outcome
-    /// cannot be recorded (the result is withheld).
-    fn complete(
-        &self,
-        py: Python<'_>,
-        decision: &Decision,
-        duration_us: u64,
-        result: &Bound<'_, PyAny>,
-    ) -> PyResult<Option<Decision>> {
-        // The result is converted only when something can see it (a result rule for the
-        // tool, or oversight scanning results), taking the GIL back for that.
-        let result = result.clone().unbind();
-        let post = py.detach(|| {
-            self.record(decision, &ToolOutcome::ok(duration(duration_us)))?;
-            self.inner.check_result_when_seen(&decision.call, || {
-                Python::attach(|py| to_value(result.bind(py)))
-            })
-        })?;
-        Ok(post
-            .map(|post| Decision::new(post, Arc::clone(&decision.call)))
-            .filter(|post| !post.inner.may_proceed() || post.redacts()))
     }
 
     /// A copy of ``value`` with what ``decision`` names masked.
@@ -212,7 +216,9 @@ impl Runtime {
         serialize_to_py(py, &explanation)
     }
 
-    /// Replaces the policy (from a file or text) atomically; the old one stays on error.
+    /// Replaces the policy (from a file or text) and, with oversight, its checkpoints and
+    /// incident triggers, together and atomically (one recorded event); the old ones stay on
+    /// error.
     #[pyo3(signature = (*, policy_path=None, policy_text=None))]
     fn reload(
         &self,
@@ -220,7 +226,6 @@ impl Runtime {
         policy_path: Option<std::path::PathBuf>,
         policy_text: Option<String>,
     ) -> PyResult<()> {
-        let guard = self.inner.guard();
         py.detach(|| {
             let policy = match (policy_path, policy_text) {
                 (Some(path), None) => Policy::from_file(path),
@@ -232,7 +237,7 @@ impl Runtime {
                 }
             }
             .map_err(|err| policy_error(&err))?;
-            guard.reload(policy).map_err(aims_error)
+            self.inner.reload(policy).map_err(|err| runtime_error(&err))
         })
     }
 

@@ -14,6 +14,7 @@ mod limit_file;
 mod limits;
 mod mask;
 mod metrics;
+mod protocol;
 mod record;
 mod run;
 
@@ -39,6 +40,7 @@ pub use mask::{Masker, REDACTED};
 pub use metrics::{
     DecisionCount, LatencyBucket, LatencySnapshot, MetricsSnapshot, MAX_LABEL_BYTES, MAX_SERIES,
 };
+pub use protocol::{admit, CallError, Decider, Finished, GuardedCall};
 pub use run::{RunError, ToolOutcome};
 
 use crate::audit::{

@@ -1,14 +1,15 @@
-//! `Guard::run`: decide, record, run the tool only when allowed, record how it ended, then
-//! decide its result.
+//! `Guard::run`, the guarded-call protocol for a tool that is a Rust closure, and the outcome
+//! records every host writes after a call ran.
 
 use std::fmt;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use super::mask::REDACTED;
-use super::{Decision, Guard, ToolCall, Verdict};
+use super::protocol::{self, CallError};
+use super::{Decision, Guard, ToolCall};
 use crate::audit::{AuditEvent, OutcomeEvent, OutcomeStatus, SinkError};
 
 /// How a call that ran ended, as its caller observed it.
@@ -59,6 +60,18 @@ pub enum RunError<E: fmt::Debug + fmt::Display> {
     Audit(SinkError),
 }
 
+impl<E: fmt::Debug + fmt::Display> RunError<E> {
+    fn refused(err: CallError) -> Self {
+        match err {
+            CallError::Denied(decision) | CallError::ApprovalRequired { decision, .. } => {
+                RunError::Blocked(decision)
+            }
+            CallError::ResultDenied(decision) => RunError::ResultBlocked(decision),
+            CallError::OutcomeNotRecorded(err) => RunError::Audit(err),
+        }
+    }
+}
+
 impl Guard {
     /// Runs `tool` on the call's arguments only when the guard allows it (with what a `redact`
     /// decision names masked), records the decision before and the outcome after, then
@@ -70,52 +83,20 @@ impl Guard {
         E: fmt::Debug + fmt::Display,
         F: FnOnce(Value) -> Result<Value, E>,
     {
-        let decision = self.check(call);
-        if !decision.may_proceed() {
-            return Err(RunError::Blocked(Box::new(decision)));
-        }
-        let mut args = call.args.clone();
-        if decision.verdict == Verdict::Redact && !decision.shadow {
-            self.apply_redactions(&decision, &mut args);
-        }
-        let started = Instant::now();
-        let ran = catch_unwind(AssertUnwindSafe(|| tool(args)));
-        let elapsed = started.elapsed();
-        let (outcome, ran) = match ran {
-            Ok(Ok(result)) => {
-                // Decided before the outcome is recorded: a result the caller never gets is
-                // not an `ok` outcome.
-                let post = self.check_result(call, &result);
-                let outcome = if post.may_proceed() {
-                    ToolOutcome::ok(elapsed)
-                } else {
-                    ToolOutcome::error(
-                        format!(
-                            "the result was withheld by the guard ({})",
-                            post.verdict.as_str()
-                        ),
-                        elapsed,
-                    )
-                };
-                (outcome, Ok(Ok((result, post))))
+        let guarded = protocol::admit(self, call.clone()).map_err(RunError::refused)?;
+        let args = guarded.arguments().clone();
+        match catch_unwind(AssertUnwindSafe(|| tool(args))) {
+            Ok(Ok(result)) => guarded.finish(result).map_err(RunError::refused),
+            Ok(Err(err)) => {
+                // The tool's own error is what the caller needs; its record is best effort.
+                let _ = guarded.fail(&err.to_string());
+                Err(RunError::Tool(err))
             }
-            Ok(Err(err)) => (ToolOutcome::error(err.to_string(), elapsed), Ok(Err(err))),
-            Err(panic) => (ToolOutcome::error("the tool panicked", elapsed), Err(panic)),
-        };
-        let recorded = self.record_outcome(call, &decision, &outcome);
-        let (mut result, post) = match ran {
-            Ok(Ok(checked)) => checked,
-            Ok(Err(err)) => return Err(RunError::Tool(err)),
-            Err(panic) => resume_unwind(panic),
-        };
-        recorded.map_err(RunError::Audit)?;
-        if !post.may_proceed() {
-            return Err(RunError::ResultBlocked(Box::new(post)));
+            Err(panic) => {
+                let _ = guarded.fail("the tool panicked");
+                resume_unwind(panic)
+            }
         }
-        if post.verdict == Verdict::Redact && !post.shadow {
-            self.apply_redactions(&post, &mut result);
-        }
-        Ok(result)
     }
 
     /// Records how a call the guard let through ended, for callers that run the tool

@@ -15,6 +15,7 @@ from ._native import (
     Approvals,
     AuditLog,
     Decision,
+    GuardedCall,
     Incidents,
     Scanner,
     __version__,
@@ -22,11 +23,20 @@ from ._native import (
     load_register,
     validate_register,
 )
-from .errors import AimsError, ApprovalRequired, AuditError, PolicyDenied, PolicyError
+from .errors import (
+    AimsError,
+    ApprovalError,
+    ApprovalRequired,
+    AuditError,
+    IncidentError,
+    PolicyDenied,
+    PolicyError,
+)
 from .guard import CallScope, Guard, call_context
 
 __all__ = [
     "AimsError",
+    "ApprovalError",
     "ApprovalRequired",
     "Approvals",
     "AuditError",
@@ -34,6 +44,8 @@ __all__ = [
     "CallScope",
     "Decision",
     "Guard",
+    "GuardedCall",
+    "IncidentError",
     "Incidents",
     "PolicyDenied",
     "PolicyError",

@@ -13,6 +13,7 @@ __all__ = [
     "Approvals",
     "AuditLog",
     "Decision",
+    "GuardedCall",
     "Incidents",
     "PolicyTester",
     "Runtime",
@@ -64,6 +65,18 @@ class Decision:
     def to_dict(self) -> Dict[str, Any]: ...
 
 @final
+class GuardedCall:
+    """A call the guard admitted: run the tool, then ``finish`` or ``fail`` it once."""
+
+    @property
+    def decision(self) -> Decision: ...
+    @property
+    def arguments(self) -> Optional[Dict[str, Any]]: ...
+    def start(self) -> None: ...
+    def finish(self, result: Any) -> Any: ...
+    def fail(self, error: str) -> None: ...
+
+@final
 class Runtime:
     """The assembled guard; build it through ``aims.Guard``."""
 
@@ -81,7 +94,18 @@ class Runtime:
     ) -> Decision: ...
     def check_result(self, decision: Decision, result: Any) -> Decision: ...
     def record_outcome(self, decision: Decision, duration_us: int, error: Optional[str] = None) -> None: ...
-    def complete(self, decision: Decision, duration_us: int, result: Any) -> Optional[Decision]: ...
+    def admit(
+        self,
+        tool: str,
+        args: Any,
+        agent: str,
+        *,
+        ai_system: Optional[str] = None,
+        conversation: Optional[str] = None,
+        call_id: Optional[str] = None,
+        context: Optional[Dict[str, Any]] = None,
+        wait: Optional[float] = None,
+    ) -> GuardedCall: ...
     def apply_redactions(self, decision: Decision, value: Any) -> Any: ...
     def explain(
         self,

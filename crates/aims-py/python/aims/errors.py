@@ -1,4 +1,8 @@
-"""The exceptions aims raises. Every one derives from :class:`AimsError`."""
+"""The exceptions aims raises. Every one derives from :class:`AimsError`.
+
+The classes follow the core's one classification of errors (``aims_core::runtime::ErrorClass``):
+Node and Kotlin raise the same class, under the same name, for the same failure.
+"""
 
 from typing import Any, Optional
 
@@ -30,6 +34,15 @@ class ApprovalRequired(AimsError):
         checkpoint = decision.checkpoint or "an oversight checkpoint"
         where = f" (request {request_id}, {status})" if request_id else ""
         super().__init__(f"{decision.tool}: needs approval at {checkpoint}{where}")
+
+
+class ApprovalError(AimsError):
+    """An approval step was refused or failed: an unknown request, self-approval, a second vote
+    by the same person, a role that may not vote, an expired window, a call that changed."""
+
+
+class IncidentError(AimsError):
+    """An incident could not be found, updated or recorded."""
 
 
 class PolicyError(AimsError):

@@ -11,17 +11,14 @@ import functools
 import inspect
 import json
 import os
-import time
 from typing import Any, Callable, Dict, Iterator, NamedTuple, Optional, TypeVar, Union, overload
 
 from . import _native
 from ._binding import Binder
-from .errors import ApprovalRequired, PolicyDenied
 
 F = TypeVar("F", bound=Callable[..., Any])
 PathLike = Union[str, "os.PathLike[str]"]
 
-_now_ns = time.perf_counter_ns
 
 
 class CallScope(NamedTuple):
@@ -67,7 +64,8 @@ class Guard:
     without it records stay in memory. ``shadow=True`` records every verdict but enforces
     none. ``oversight_store`` (a SQLite file) turns on human oversight: ``require_approval``
     opens an approval request (see :attr:`approvals`) and incident triggers fire (see
-    :attr:`incidents`). ``agent`` is the agent id tools are called as unless ``@guard.tool(agent=...)``
+    :attr:`incidents`); ``register_dir`` (an AIMS register directory) adds the checkpoints of
+    its ``oversight`` section to the policy's. ``agent`` is the agent id tools are called as unless ``@guard.tool(agent=...)``
     says otherwise.
 
     Raises :class:`aims.PolicyError` (with ``file``, ``line``, ``column``) for a bad policy
@@ -84,6 +82,7 @@ class Guard:
         durability: Optional[str] = None,
         shadow: bool = False,
         oversight_store: Optional[PathLike] = None,
+        register_dir: Optional[PathLike] = None,
         agent: str = "agent",
     ) -> None:
         config: Dict[str, Any] = {"shadow": shadow}
@@ -94,6 +93,7 @@ class Guard:
             ("signing_key", signing_key),
             ("durability", durability),
             ("oversight_store", oversight_store),
+            ("register_dir", register_dir),
         ):
             if value is not None:
                 config[key] = os.fspath(value) if key != "policy_text" else value
@@ -127,6 +127,35 @@ class Guard:
             conversation=conversation,
             call_id=call_id,
             context=context,
+        )
+
+    def admit(
+        self,
+        tool: str,
+        args: Optional[Dict[str, Any]] = None,
+        *,
+        agent: Optional[str] = None,
+        ai_system: Optional[str] = None,
+        conversation: Optional[str] = None,
+        call_id: Optional[str] = None,
+        context: Optional[Dict[str, Any]] = None,
+        wait: Optional[float] = None,
+    ) -> "_native.GuardedCall":
+        """Admits a call under the guarded-call protocol, for code that runs tools itself:
+        raises :class:`aims.PolicyDenied` or :class:`aims.ApprovalRequired` (after waiting up
+        to ``wait`` seconds for the approval), else returns the :class:`aims.GuardedCall` to run
+        it through: run the tool with ``call.arguments`` (when not ``None``, the masked
+        arguments), then ``call.finish(result)`` (returns what the caller may see) or
+        ``call.fail(error)``. An approved call retried unchanged consumes its approval once."""
+        return self._runtime.admit(
+            tool,
+            {} if args is None else args,
+            agent or self.agent,
+            ai_system=ai_system,
+            conversation=conversation,
+            call_id=call_id,
+            context=context,
+            wait=wait,
         )
 
     def check_result(self, decision: "_native.Decision", result: Any) -> "_native.Decision":
@@ -246,22 +275,6 @@ class Guard:
 
         return decorate if fn is None else decorate(fn)
 
-    def _cleared(self, decision: "_native.Decision", wait: Optional[float]) -> "_native.Decision":
-        """The decision a call that may not proceed runs under after its approval, or the
-        exception: :class:`PolicyDenied`, or :class:`ApprovalRequired` while the request is
-        not approved (after waiting up to ``wait`` seconds for it)."""
-        if decision.verdict != "require_approval":
-            raise PolicyDenied(decision)
-        request_id = decision.approval_id
-        if request_id is None or wait is None:
-            raise ApprovalRequired(decision, request_id)
-        request = self._runtime.approvals.wait(request_id, wait)
-        if request["status"] != "approved":
-            raise ApprovalRequired(decision, request_id, request["status"])
-        # Raises when the call changed or the policy in force now refuses it; a returned
-        # decision clears the call (a require_approval at the same checkpoint is satisfied).
-        return self._runtime.approvals.execute(decision)
-
 
 def _tool_name(fn: Callable[..., Any]) -> str:
     """The tool's name: a framework tool object's ``name``, else the function's name."""
@@ -274,43 +287,23 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> F:
-    runtime = guard._runtime
+    admit = guard._runtime.admit
     binder = Binder(fn)
-    check = runtime.check
-    complete = runtime.complete
-    record_outcome = runtime.record_outcome
-    redact = runtime.apply_redactions
 
-    def before(args: Any, kwargs: Any, scope: Optional[CallScope]) -> Any:
+    def enter(args: Any, kwargs: Any, scope: Optional[CallScope]) -> Any:
+        """The admitted call (the core raises PolicyDenied or ApprovalRequired otherwise)."""
         bound = binder.bind(args, kwargs)
         if scope is None:
-            decision = check(tool, bound, agent)
-        else:
-            decision = check(
-                tool,
-                bound,
-                agent,
-                ai_system=scope.ai_system,
-                conversation=scope.conversation,
-                context=scope.context,
-            )
-        if not decision.may_proceed:
-            return guard._cleared(decision, wait)
-        return decision
-
-    def masked_call(decision: Any, args: Any, kwargs: Any) -> Any:
-        masked = redact(decision, binder.bind(args, kwargs))
-        return binder.rebind(args, kwargs, masked)
-
-    def after(decision: Any, started: int, result: Any) -> Any:
-        post = complete(decision, (_now_ns() - started) // 1000, result)
-        if post is None:
-            return result
-        if not post.may_proceed:
-            raise PolicyDenied(post)
-        if post.redacts:
-            return redact(post, result)
-        return result
+            return admit(tool, bound, agent, wait=wait)
+        return admit(
+            tool,
+            bound,
+            agent,
+            ai_system=scope.ai_system,
+            conversation=scope.conversation,
+            context=scope.context,
+            wait=wait,
+        )
 
     if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(inspect.unwrap(fn)):
 
@@ -324,32 +317,31 @@ def _wrap(guard: Guard, fn: F, tool: str, agent: str, wait: Optional[float]) -> 
 
         @functools.wraps(fn)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            decision = await in_worker(before, args, kwargs, _SCOPE.get())
-            if decision.redacts:
-                args, kwargs = masked_call(decision, args, kwargs)
-            started = _now_ns()
+            call = await in_worker(enter, args, kwargs, _SCOPE.get())
+            masked = call.arguments
+            if masked is not None:
+                args, kwargs = binder.rebind(args, kwargs, masked)
             try:
                 result = await fn(*args, **kwargs)
             except BaseException as exc:
-                error = _error_text(exc)
-                await in_worker(record_outcome, decision, (_now_ns() - started) // 1000, error)
+                await in_worker(call.fail, _error_text(exc))
                 raise
-            return await in_worker(after, decision, started, result)
+            return await in_worker(call.finish, result)
 
         return async_wrapper  # type: ignore[return-value]
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        decision = before(args, kwargs, _SCOPE.get())
-        if decision.redacts:
-            args, kwargs = masked_call(decision, args, kwargs)
-        started = _now_ns()
+        call = enter(args, kwargs, _SCOPE.get())
+        masked = call.arguments
+        if masked is not None:
+            args, kwargs = binder.rebind(args, kwargs, masked)
         try:
             result = fn(*args, **kwargs)
         except BaseException as exc:
-            record_outcome(decision, (_now_ns() - started) // 1000, _error_text(exc))
+            call.fail(_error_text(exc))
             raise
-        return after(decision, started, result)
+        return call.finish(result)
 
     return wrapper  # type: ignore[return-value]
 
