@@ -193,16 +193,18 @@ fn check_value(
         *budget = budget.checked_sub(bytes).ok_or_else(too_large)?;
         Ok(())
     };
-    let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
-    while let Some((value, depth)) = stack.pop() {
+    // Scalars are charged where they are found and only containers wait on the stack, so a
+    // flat call or result (the common case) is checked without allocating.
+    let mut stack: Vec<(&Value, usize)> = Vec::new();
+    let mut next = Some((value, 0));
+    while let Some((value, depth)) = next.take().or_else(|| stack.pop()) {
         match value {
-            Value::Null | Value::Bool(_) => charge(5)?,
-            Value::Number(_) => charge(8)?,
-            Value::String(text) => charge(text.len() + 2)?,
             Value::Array(items) => {
                 enter(depth, what, limits)?;
                 charge(items.len() + 2)?;
-                stack.extend(items.iter().map(|item| (item, depth + 1)));
+                for child in items {
+                    charge_or_stack(child, depth + 1, &mut stack, &mut charge)?;
+                }
             }
             Value::Object(members) => {
                 enter(depth, what, limits)?;
@@ -211,11 +213,39 @@ fn check_value(
                     charge(key.len() + 4)?;
                 }
                 keys_stay_distinct(members, what)?;
-                stack.extend(members.values().map(|item| (item, depth + 1)));
+                for child in members.values() {
+                    charge_or_stack(child, depth + 1, &mut stack, &mut charge)?;
+                }
             }
+            scalar => charge(scalar_bytes(scalar).unwrap_or(0))?,
         }
     }
     Ok(())
+}
+
+/// The JSON size charged for a scalar; `None` for a container.
+fn scalar_bytes(value: &Value) -> Option<usize> {
+    match value {
+        Value::Null | Value::Bool(_) => Some(5),
+        Value::Number(_) => Some(8),
+        Value::String(text) => Some(text.len() + 2),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+fn charge_or_stack<'a>(
+    child: &'a Value,
+    depth: usize,
+    stack: &mut Vec<(&'a Value, usize)>,
+    charge: &mut impl FnMut(usize) -> Result<(), InputProblem>,
+) -> Result<(), InputProblem> {
+    match scalar_bytes(child) {
+        Some(bytes) => charge(bytes),
+        None => {
+            stack.push((child, depth));
+            Ok(())
+        }
+    }
 }
 
 fn enter(depth: usize, what: &str, limits: &InputLimits) -> Result<(), InputProblem> {
