@@ -217,8 +217,9 @@ export declare class Guard {
    */
   explain(call: ToolCall, result?: any | undefined | null): any
   /**
-   * Swaps in a new policy atomically and records it. Throws `PolicyError` for a policy that
-   * is not valid; the previous policy then stays in force.
+   * Swaps in a new policy and, with oversight, its checkpoints and incident triggers,
+   * together and atomically (one recorded event). Throws `PolicyError` for a policy that is
+   * not valid; the previous policy then stays in force.
    */
   reload(source: PolicySource): void
   /** Decision counters and the latency histogram. */
